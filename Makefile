@@ -1,0 +1,60 @@
+# async-patterns: every target installs what it needs on a fresh Debian machine.
+SHELL := /bin/bash
+SYSTEM_PACKAGES := libsqlite3-dev sqlite3 gnuplot-nox libcurl4-openssl-dev pkg-config
+PERF_PACKAGES := wrk nginx-light
+DB ?= results/lab.sqlite
+REPORTS ?= reports
+SPECS ?=
+ARGS ?=
+RELEASE := .build/release
+
+.PHONY: help install deps build release test lint format clean experiments experiments-quick report mock-server perf
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+deps: ## Install the Debian packages the build needs, when missing.
+	@scripts/ensure-packages.sh $(SYSTEM_PACKAGES)
+
+install: deps ## Install system packages when missing, then build (debug).
+	swift build
+
+build: deps ## Debug build.
+	swift build
+
+release: deps ## Release build (used for every figure).
+	swift build -c release
+
+test: deps ## Build and run all tests.
+	swift build --build-tests
+	swift test --skip-build
+
+lint: ## Fail on any formatting difference.
+	swift format lint --strict --recursive Package.swift Sources Tests
+
+format: ## Format the code in place.
+	swift format format --in-place --recursive Package.swift Sources Tests
+
+clean: ## Remove build output and results (keeps reports/).
+	rm -rf .build results
+
+experiments: release ## Sweep every spec into $(DB), then render $(REPORTS)/.
+	@mkdir -p $(dir $(DB))
+	$(RELEASE)/experiments run $(SPECS) --db $(DB) $(ARGS)
+	$(RELEASE)/report --format markdown --db $(DB) --out $(REPORTS)
+
+experiments-quick: release ## The quick profile (about 2 minutes) into results/quick.sqlite and results/quick-report/.
+	@mkdir -p results
+	$(RELEASE)/experiments run $(SPECS) --quick --db results/quick.sqlite $(ARGS)
+	$(RELEASE)/report --format markdown --db results/quick.sqlite --out results/quick-report
+
+report: release ## Render $(REPORTS)/ again from $(DB).
+	$(RELEASE)/report --format markdown --db $(DB) --out $(REPORTS)
+
+mock-server: release ## Run the mock server on 127.0.0.1:8080 (ARGS='--latency-ms 5 ...').
+	$(RELEASE)/mock-server --port 8080 $(ARGS)
+
+perf: release ## Print the performance figures and write results/perf.json (ONLY=prefix to filter).
+	@scripts/ensure-packages.sh $(PERF_PACKAGES)
+	@mkdir -p results
+	$(RELEASE)/experiments perf --out results/perf.json $(if $(ONLY),--only $(ONLY),)

@@ -1,0 +1,111 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Every project target builds in Swift 6 language mode with warnings treated as errors.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "async-patterns",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AsyncPatterns", targets: ["AsyncPatterns"]),
+        .library(name: "MockServer", targets: ["MockServer"]),
+        .library(name: "HTTPEngines", targets: ["HTTPEngines"]),
+        .executable(name: "experiments", targets: ["experiments"]),
+        .executable(name: "report", targets: ["report"]),
+        .executable(name: "mock-server", targets: ["mock-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // Core: models, seeded randomness, clocks and the resilience patterns. Imports nothing of the project.
+        .target(name: "AsyncPatterns", swiftSettings: strict),
+
+        // System libraries, each with a small C shim.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
+        .target(
+            name: "MockServer",
+            dependencies: [
+                "AsyncPatterns",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HTTPEngines",
+            dependencies: [
+                "AsyncPatterns",
+                "CCurl",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "LabStore", dependencies: ["AsyncPatterns", "CSQLite"], swiftSettings: strict),
+        .target(
+            name: "Reporting",
+            dependencies: [
+                "AsyncPatterns",
+                "LabStore",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Lab",
+            dependencies: ["AsyncPatterns", "HTTPEngines", "MockServer", "LabStore", "Reporting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Thin command-line shells.
+        .executableTarget(
+            name: "experiments",
+            dependencies: ["Lab", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "report",
+            dependencies: ["Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "mock-server",
+            dependencies: [
+                "MockServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
+        .testTarget(name: "MockServerTests", dependencies: ["MockServer"], swiftSettings: strict),
+        .testTarget(name: "HTTPEnginesTests", dependencies: ["HTTPEngines", "MockServer"], swiftSettings: strict),
+        .testTarget(name: "LabStoreTests", dependencies: ["LabStore"], swiftSettings: strict),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "LabStore"], swiftSettings: strict),
+        .testTarget(name: "LabTests", dependencies: ["Lab"], swiftSettings: strict),
+    ]
+)

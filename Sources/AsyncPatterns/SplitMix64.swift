@@ -1,0 +1,56 @@
+/// A small, fast, seedable random number generator (Steele, Lea and Flood's SplitMix64).
+///
+/// Every random choice in the lab comes from one of these, seeded from the master seed, so that a run
+/// can be repeated exactly. Never use `SystemRandomNumberGenerator` in pattern or engine code.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// Creates a generator whose sequence is fixed by `seed`.
+    public init(seed: UInt64) {
+        self.state = seed
+    }
+
+    /// Returns the next 64 random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return SplitMix64.mix(state)
+    }
+
+    /// The SplitMix64 finaliser: a bijective 64-bit mix with good avalanche, usable as a stateless hash step.
+    @inlinable
+    public static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Maps 64 random bits to a double uniformly distributed in [0, 1).
+    @inlinable
+    public static func unitInterval(_ bits: UInt64) -> Double {
+        Double(bits >> 11) * 0x1.0p-53
+    }
+}
+
+/// Deterministic 64-bit hashing of strings and integers, stable across processes and platforms
+/// (unlike `Hasher`, which is randomly seeded per process).
+public enum StableHash {
+    /// FNV-1a over the UTF-8 bytes, finished with the SplitMix64 mix.
+    public static func hash(_ text: String, seed: UInt64 = 0) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
+        for byte in text.utf8 {
+            h ^= UInt64(byte)
+            h &*= 0x0000_0100_0000_01B3
+        }
+        return SplitMix64.mix(h)
+    }
+
+    /// Combines several 64-bit values into one, order-sensitively.
+    public static func combine(_ values: UInt64...) -> UInt64 {
+        var h: UInt64 = 0x6A09_E667_F3BC_C908
+        for value in values {
+            h = SplitMix64.mix(h ^ SplitMix64.mix(value &+ 0x9E37_79B9_7F4A_7C15))
+        }
+        return h
+    }
+}

@@ -1,0 +1,283 @@
+import AsyncHTTPClient
+import AsyncPatterns
+import Foundation
+import HTTPEngines
+import LabStore
+import Synchronization
+
+/// What `experiments run` was asked to do.
+public struct RunOptions: Sendable {
+    /// Spec files to run, in order.
+    public var specPaths: [String]
+    /// The database to write. Default `results/lab.sqlite`.
+    public var databasePath: String = "results/lab.sqlite"
+    /// Use each spec's `quick` profile.
+    public var quick = false
+    /// Skip cells already complete in the database.
+    public var resume = false
+    /// Run only this slice of every grid.
+    public var shard: Shard?
+    /// Run against this server instead of the mock server; fault-injection specs are skipped.
+    public var target: String?
+    /// Print the grid and exit without running.
+    public var dryRun = false
+    /// The mock-server binary. Default: `mock-server` beside the running executable.
+    public var mockServerPath: String?
+    /// Pin the mock server to the last CPU when the machine has two or more. Default true.
+    public var pin = true
+    /// The command line, for provenance.
+    public var commandLine: String = CommandLine.arguments.joined(separator: " ")
+
+    public init(specPaths: [String]) {
+        self.specPaths = specPaths
+    }
+}
+
+/// What a sweep did.
+public struct RunOutcome: Sendable {
+    /// Cells run to completion now.
+    public var cellsRun = 0
+    /// Cells skipped because `--resume` found them complete.
+    public var cellsSkipped = 0
+    /// Specs skipped because they need the mock server and `--target` was given.
+    public var specsSkipped: [String] = []
+    /// Whether SIGINT stopped the sweep early.
+    public var interrupted = false
+}
+
+/// Runs experiment specs: validates them all, then sweeps every grid cell on every engine, streaming raw
+/// samples into the store, and records provenance, resource use and the server's counters per cell.
+public struct ExperimentRunner: Sendable {
+    private let options: RunOptions
+
+    public init(options: RunOptions) {
+        self.options = options
+    }
+
+    /// Runs the sweep. SIGINT stops it after the current cell; finished cells are kept.
+    /// - Throws: `SpecErrors` before anything runs when a spec is invalid; `StoreError` when the database
+    ///   cannot be used; `LabError` for other failures.
+    public func run(output: (String) -> Void = { print($0) }) async throws -> RunOutcome {
+        // 1. Validate everything before any work.
+        var specs: [ExperimentSpec] = []
+        var problems: [SpecError] = []
+        for path in options.specPaths {
+            do {
+                specs.append(try ExperimentSpec.load(path: path, quick: options.quick))
+            } catch {
+                problems += error.errors
+            }
+        }
+        if !problems.isEmpty { throw SpecErrors(errors: problems) }
+        if let target = options.target {
+            guard let url = URL(string: target), url.scheme == "http", url.host != nil else {
+                throw LabError("--target: `\(target)` is not an http:// URL such as http://127.0.0.1:8080")
+            }
+        }
+
+        var outcome = RunOutcome()
+        var plans: [(spec: ExperimentSpec, cells: [CellPlan])] = []
+        for spec in specs {
+            if options.target != nil && spec.needsMockServer {
+                outcome.specsSkipped.append(spec.name)
+                output("skipping \(spec.name): it injects faults or latency, which needs the mock server, not --target")
+                continue
+            }
+            var cells = spec.grid()
+            if let shard = options.shard { cells = cells.filter { shard.contains($0.index) } }
+            plans.append((spec, cells))
+        }
+
+        if options.dryRun {
+            for (spec, cells) in plans {
+                output("\(spec.name): \(cells.count) cells × \(spec.warmup + spec.requests) requests")
+                for cell in cells {
+                    output("  \(cell.key)  \(cell.label(axes: spec.axisNames))  seed=\(cell.seed(master: spec.seed))")
+                }
+            }
+            return outcome
+        }
+
+        // 2. Open the database (schema checks) before starting anything.
+        try FileManager.default.createDirectory(
+            atPath: (options.databasePath as NSString).deletingLastPathComponent.isEmpty
+                ? "." : (options.databasePath as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
+        let store = try LabStore.openForWriting(path: options.databasePath)
+        try store.deleteUnfinishedCells()
+        let done = options.resume ? try store.completedCellKeys() : []
+
+        // 3. Start the server.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var server: MockServerProcess?
+        if options.target == nil {
+            server = try MockServerProcess(
+                executable: options.mockServerPath ?? Self.siblingExecutable("mock-server"),
+                cpu: options.pin && cores >= 2 ? cores - 1 : nil)
+        }
+        defer { server?.stop() }
+        let admin = HTTPClient(eventLoopGroupProvider: .singleton)
+        let interrupt = InterruptFlag.install()
+        defer { interrupt.uninstall() }
+        do {
+            try await sweep(plans, store: store, server: server, admin: admin, interrupt: interrupt, done: done, outcome: &outcome)
+        } catch {
+            try? await admin.shutdown()
+            throw error
+        }
+        try await admin.shutdown()
+        return outcome
+    }
+
+    private func sweep(
+        _ plans: [(spec: ExperimentSpec, cells: [CellPlan])], store: LabStore, server: MockServerProcess?,
+        admin: HTTPClient, interrupt: InterruptFlag, done: Set<String>, outcome: inout RunOutcome
+    ) async throws {
+
+        let provenance = Provenance.current()
+        let total = plans.reduce(0) { $0 + $1.cells.filter { !done.contains($0.key) }.count }
+        var progress = Progress(total: total)
+        outcome.cellsSkipped = plans.reduce(0) { $0 + $1.cells.count } - total
+
+        for (spec, cells) in plans {
+            let pending = cells.filter { !done.contains($0.key) }
+            if pending.isEmpty { continue }
+            let runID = try store.insertRun(
+                RunRecord(
+                    experiment: spec.name, status: "running", startedAt: Timestamp.now(), masterSeed: spec.seed,
+                    specPath: spec.path, specText: spec.text, specSHA256: SHA256.hex(spec.text),
+                    commandLine: options.commandLine, gitCommit: provenance.gitCommit, gitDirty: provenance.gitDirty,
+                    swiftVersion: provenance.swiftVersion, os: provenance.os, kernel: provenance.kernel,
+                    cpuModel: provenance.cpuModel, cores: provenance.cores, memoryBytes: provenance.memoryBytes,
+                    target: options.target ?? "mock"))
+            for cell in pending {
+                if interrupt.isSet { break }
+                let label = "\(spec.name) \(cell.label(axes: spec.axisNames))"
+                progress.starting(label)
+                let summary = try await runCell(
+                    cell, spec: spec, runID: runID, store: store, server: server, admin: admin)
+                progress.finished(label, summary: summary)
+                outcome.cellsRun += 1
+            }
+            let status = interrupt.isSet ? "interrupted" : "complete"
+            try store.finishRun(id: runID, status: status, endedAt: Timestamp.now())
+            if interrupt.isSet { break }
+        }
+        if interrupt.isSet {
+            outcome.interrupted = true
+            progress.note(
+                "interrupted: finished cells are saved in \(options.databasePath). Resume with:\n  "
+                    + Self.resumeCommand(options.commandLine))
+        }
+    }
+
+    private func runCell(
+        _ cell: CellPlan, spec: ExperimentSpec, runID: Int64, store: LabStore, server: MockServerProcess?,
+        admin: HTTPClient
+    ) async throws -> String {
+        let seed = cell.seed(master: spec.seed)
+        var record = CellRecord(
+            cellKey: cell.key, runID: runID, experiment: spec.name, engine: cell.engine.rawValue,
+            concurrency: Int(cell["concurrency"].number ?? 1), repetition: cell.repetition,
+            params: cell.canonicalParameters, seed: seed, status: "running", plannedRequests: spec.requests,
+            warmupRequests: spec.warmup, startedAt: Timestamp.now())
+        record.id = try store.insertCell(record)
+
+        let baseURL = server?.baseURL ?? options.target!
+        if let server {
+            try await server.configure(
+                json: cell.serverConfigurationJSON(specServerJSON: spec.serverJSON, seed: seed), client: admin)
+        }
+        let serverCPU = server.flatMap { ProcessFigures.cpuSeconds(pid: $0.pid) }
+        let configuration = cell.engineConfiguration(
+            baseURL: baseURL, requests: spec.requests, warmup: spec.warmup, seed: seed)
+        let policy = try ResilienceSettings(cell: cell).policy(seed: seed)
+
+        ProcessFigures.resetPeakRSS()
+        let before = ResourceUsage.current()
+        let sink = StoreSink(store: store, cellID: record.id)
+        let result: Result<EngineRunSummary, Error>
+        do {
+            result = .success(try await makeEngine(cell.engine).run(configuration, policy: policy, sink: sink))
+        } catch {
+            result = .failure(error)
+        }
+        let stored = try sink.finish()
+        let usage = ResourceUsage.current().since(before)
+        record.client = ResourceFigures(
+            cpuUserSeconds: usage.userCPUSeconds, cpuSysSeconds: usage.systemCPUSeconds,
+            peakRSSBytes: ProcessFigures.peakRSSBytes() ?? usage.maxRSSBytes,
+            voluntarySwitches: usage.voluntaryContextSwitches, involuntarySwitches: usage.involuntaryContextSwitches)
+        if let server {
+            record.server = try await server.figures(client: admin, cpuBefore: serverCPU)
+        }
+        try store.insertEvents(policy.events(), cellID: record.id)
+
+        switch result {
+        case .success(let summary):
+            record.status = "complete"
+            record.elapsedNs = summary.elapsed.nanoseconds
+            record.maxLatenessNs = summary.maxLateness.nanoseconds
+            try store.completeCell(record)
+            let seconds = Double(record.elapsedNs) / 1e9
+            let rps = seconds > 0 ? Double(summary.completedRequests) / seconds : 0
+            return "\(summary.completedRequests) requests, \(stored) samples, \(Int(rps.rounded())) req/s"
+        case .failure(let error):
+            record.status = "failed"
+            record.error = "\(error)"
+            try store.completeCell(record)
+            return "FAILED: \(error)"
+        }
+    }
+
+    /// The path of an executable built beside the running one.
+    static func siblingExecutable(_ name: String) -> String {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        return ((me as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
+    }
+
+    static func resumeCommand(_ commandLine: String) -> String {
+        commandLine.contains("--resume") ? commandLine : commandLine + " --resume"
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds.
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}
+
+/// Set by SIGINT; the sweep checks it between cells, so an interrupted cell never leaves half a result.
+/// A second SIGINT exits at once; the unfinished cell is discarded by the next run.
+final class InterruptFlag: @unchecked Sendable {
+    private let flag = Atomic<Bool>(false)
+    private let source: DispatchSourceSignal
+
+    private init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    }
+
+    /// Starts catching SIGINT.
+    static func install() -> InterruptFlag {
+        let interrupt = InterruptFlag()
+        interrupt.source.setEventHandler { [interrupt] in
+            if interrupt.flag.exchange(true, ordering: .relaxed) { exit(130) }
+            FileHandle.standardError.write(
+                Data("\nSIGINT: finishing the current cell, then stopping (press Ctrl-C again to abort)\n".utf8))
+        }
+        interrupt.source.resume()
+        return interrupt
+    }
+
+    /// Whether SIGINT arrived.
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+
+    /// Restores the default SIGINT behaviour.
+    func uninstall() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}

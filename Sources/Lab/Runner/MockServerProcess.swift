@@ -1,0 +1,117 @@
+import AsyncHTTPClient
+import Foundation
+import LabStore
+import NIOCore
+import NIOHTTP1
+
+/// The mock server running as its own process, so its CPU use never counts against the engines.
+/// The runner configures it per cell over its admin endpoints and reads its counters after each cell.
+final class MockServerProcess: @unchecked Sendable {
+    private let process: Process
+    /// The server's base URL, e.g. `http://127.0.0.1:41234`.
+    let baseURL: String
+    /// The server's process id.
+    var pid: Int32 { process.processIdentifier }
+
+    /// Starts `executable` on a free loopback port, pinned to `cpu` when given, and waits for it to listen.
+    /// - Throws: `LabError` when the binary is missing or the server does not start within 10 s.
+    init(executable: String, cpu: Int?) throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw LabError(
+                "mock server binary not found at \(executable). Build it with `swift build -c release` "
+                    + "(or `make install`), or pass --mock-server PATH.")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        var arguments = ["--host", "127.0.0.1", "--port", "0"]
+        if let cpu { arguments += ["--cpu", String(cpu), "--event-loops", "1"] }
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        try process.run()
+        self.process = process
+
+        // The first line of standard output is `listening http://HOST:PORT`.
+        var line = Data()
+        let handle = output.fileHandleForReading
+        let deadline = Date().addingTimeInterval(10)
+        while !line.contains(UInt8(ascii: "\n")) && Date() < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix("listening "), let url = text.split(separator: " ").last else {
+            process.terminate()
+            throw LabError("the mock server did not start (it printed: \(text.isEmpty ? "nothing" : text))")
+        }
+        baseURL = String(url)
+    }
+
+    /// Stops the server gracefully and waits for it to exit.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    /// Applies a configuration (a JSON object) and zeroes the counters.
+    func configure(json: String, client: HTTPClient) async throws {
+        try await send(.PUT, "/__admin/config", body: json, client: client)
+        try await send(.POST, "/__admin/reset", body: nil, client: client)
+        ProcessFigures.resetPeakRSS(pid: pid)
+    }
+
+    /// Reads the counters since the last reset, with the server process's CPU and peak memory.
+    func figures(client: HTTPClient, cpuBefore: (user: Double, sys: Double)?) async throws -> ServerFigures {
+        let json = try await send(.GET, "/__admin/counters", body: nil, client: client)
+        var figures = try ServerFigures.decode(countersJSON: json)
+        if let before = cpuBefore, let after = ProcessFigures.cpuSeconds(pid: pid) {
+            figures.cpuUserSeconds = after.user - before.user
+            figures.cpuSysSeconds = after.sys - before.sys
+        }
+        figures.peakRSSBytes = ProcessFigures.peakRSSBytes(pid: pid)
+        return figures
+    }
+
+    @discardableResult
+    private func send(_ method: HTTPMethod, _ path: String, body: String?, client: HTTPClient) async throws -> String {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        let text = String(buffer: bytes)
+        guard (200..<300).contains(response.status.code) else {
+            throw LabError("the mock server refused \(method) \(path): \(response.status.code) \(text)")
+        }
+        return text
+    }
+}
+
+extension ServerFigures {
+    /// Reads the mock server's `/__admin/counters` document.
+    static func decode(countersJSON: String) throws -> ServerFigures {
+        guard let object = try JSONSerialization.jsonObject(with: Data(countersJSON.utf8)) as? [String: Any] else {
+            throw LabError("the mock server's counters are not a JSON object: \(countersJSON.prefix(200))")
+        }
+        let service = object["serviceTime"] as? [String: Any] ?? [:]
+        func number(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? 0 }
+        return ServerFigures(
+            requests: Int64(number(object["requests"])), connections: Int64(number(object["connections"])),
+            serviceMeanNs: number(service["meanNs"]), serviceP99Ns: number(service["p99Ns"]),
+            countersJSON: countersJSON)
+    }
+}
+
+/// A runner failure with a message that says what to do.
+public struct LabError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import HTTPEngines
+
+/// The experiment specs in `experiments/`.
+public enum Catalogue {
+    /// Every `experiments/*.json`, in name order.
+    /// - Throws: `LabError` when the folder is missing or empty.
+    public static func defaultSpecPaths(folder: String = "experiments") throws -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            throw LabError("\(folder)/: no such folder. Run from the repository root, or name spec files.")
+        }
+        let specs = names.filter { $0.hasSuffix(".json") }.sorted().map { "\(folder)/\($0)" }
+        if specs.isEmpty { throw LabError("\(folder)/ holds no *.json specs") }
+        return specs
+    }
+
+    /// One line per spec: name, cells, requests and a duration estimate.
+    /// - Throws: `SpecErrors` for invalid specs.
+    public static func describe(specPaths: [String], quick: Bool) throws -> [String] {
+        var lines: [String] = []
+        var problems: [SpecError] = []
+        var totalSeconds = 0.0
+        for path in specPaths {
+            do {
+                let spec = try ExperimentSpec.load(path: path, quick: quick)
+                let cells = spec.grid()
+                let seconds = cells.reduce(0.0) { $0 + estimatedSeconds($1, spec: spec) }
+                totalSeconds += seconds
+                lines.append(
+                    "\(spec.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(cells.count).leftPad(5)) cells  "
+                        + "\(String(cells.count * (spec.requests + spec.warmup)).leftPad(8)) requests  ~\(duration(seconds))  "
+                        + spec.question)
+            } catch {
+                problems += error.errors
+            }
+        }
+        if !problems.isEmpty { throw SpecErrors(errors: problems) }
+        lines.append("total: ~\(duration(totalSeconds))")
+        return lines
+    }
+
+    /// A rough estimate of a cell's duration: requests divided by the Little's-law rate, or by the open-loop
+    /// rate, plus a fixed per-cell overhead.
+    static func estimatedSeconds(_ cell: CellPlan, spec: ExperimentSpec) -> Double {
+        let requests = Double(spec.requests + spec.warmup)
+        let latency = max(cell["latencyMs"].number ?? 0, 0.1) / 1000
+        let concurrency = cell["concurrency"].number ?? 1
+        var rate = min(concurrency / latency, 8000)
+        if cell["load"] != .string("closed") { rate = min(rate, cell["rate"].number ?? rate) }
+        return requests / max(rate, 1) + 0.3
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        seconds < 60 ? "\(Int(seconds.rounded()))s" : "\(Int(seconds) / 60)m\(String(format: "%02d", Int(seconds) % 60))s"
+    }
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,61 @@
+import HTTPEngines
+
+/// A validated experiment spec: what to sweep, how long, and how the server behaves.
+/// Built only by `ExperimentSpec.load(path:quick:)`, which checks everything before anything runs.
+public struct ExperimentSpec: Sendable {
+    /// The experiment's name: letters, digits, `-` and `_`.
+    public var name: String
+    /// The question the experiment answers.
+    public var question: String
+    /// Engines to compare, in spec order.
+    public var engines: [EngineKind]
+    /// Sweep axes: parameter name → values, in value order given.
+    public var axes: [(name: String, values: [ParameterValue])]
+    /// Fixed parameter values (defaults for everything not set are added by the grid).
+    public var fixed: [String: ParameterValue]
+    /// Combinations to leave out of the grid.
+    public var filters: [GridFilter]
+    /// Logical requests measured per cell.
+    public var requests: Int
+    /// Logical warm-up requests per cell, recorded but excluded from statistics.
+    public var warmup: Int
+    /// Repetitions of every grid point.
+    public var repetitions: Int
+    /// The master seed.
+    public var seed: UInt64
+    /// Extra mock-server settings as a JSON object text (fault kinds, schedules, capacity...), `{}` by default.
+    public var serverJSON: String
+    /// Whether the experiment needs the fault-injecting mock server (and so cannot run against `--target`).
+    public var needsMockServer: Bool
+    /// The spec file's path as given.
+    public var path: String
+    /// The spec file's full text.
+    public var text: String
+}
+
+/// Leaves out the grid points where every condition holds.
+public struct GridFilter: Sendable, Hashable {
+    /// A condition on one parameter.
+    public enum Condition: Sendable, Hashable {
+        /// The value is one of these.
+        case oneOf([ParameterValue])
+        /// The value lies within these bounds (inclusive; nil = unbounded).
+        case range(min: Double?, max: Double?)
+    }
+
+    /// Parameter name (or `engine`) → condition.
+    public var conditions: [String: Condition]
+
+    /// Whether `parameters` (which include `engine`) match every condition.
+    public func matches(_ parameters: [String: ParameterValue]) -> Bool {
+        conditions.allSatisfy { name, condition in
+            guard let value = parameters[name] else { return false }
+            switch condition {
+            case .oneOf(let values): return values.contains(value)
+            case .range(let low, let high):
+                guard let number = value.number else { return false }
+                return (low.map { number >= $0 } ?? true) && (high.map { number <= $0 } ?? true)
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Lab
+
+@main
+struct ExperimentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiments",
+        abstract: "Sweep experiment specs across the sync, threaded and async engines into SQLite.",
+        discussion: """
+            Specs are JSON files in experiments/ (see experiments/README.md). Every cell's seed derives from the
+            spec's master seed and the cell's parameters, so a sweep can be repeated exactly. Render the
+            results with `swift run report --format markdown`.
+            """,
+        subcommands: [Run.self, List.self, Perf.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+extension ExperimentsCommand {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run specs (default: every experiments/*.json) into the database.")
+
+        @Argument(help: "Spec files to run. Default: every experiments/*.json, in name order.")
+        var specs: [String] = []
+
+        @Option(name: .long, help: "The SQLite database to write (created when missing).")
+        var db: String = "results/lab.sqlite"
+
+        @Flag(name: .long, help: "Use each spec's `quick` profile: a short sweep for CI and smoke tests.")
+        var quick = false
+
+        @Flag(name: .long, help: "Skip cells already complete in the database; finish an interrupted sweep.")
+        var resume = false
+
+        @Option(name: .long, help: "Run only slice i of n of every grid, e.g. 2/4 (merge the databases afterwards).")
+        var shard: String?
+
+        @Option(name: .long, help: "Measure this HTTP server instead of the mock server (fault-injection specs are skipped).")
+        var target: String?
+
+        @Flag(name: .long, help: "Print every cell of the grid with its id and seed, and run nothing.")
+        var dryRun = false
+
+        @Option(name: .long, help: "Path of the mock-server binary. Default: beside this executable.")
+        var mockServer: String?
+
+        @Flag(name: .long, inversion: .prefixedNo, help: "Pin the mock server to the last CPU (2+ cores).")
+        var pin = true
+
+        func validate() throws {
+            if let shard, Shard(shard) == nil {
+                throw ValidationError("--shard: `\(shard)` is not i/n with 1 <= i <= n, e.g. 1/3")
+            }
+        }
+
+        func run() async throws {
+            var options = RunOptions(specPaths: specs.isEmpty ? try Catalogue.defaultSpecPaths() : specs)
+            options.databasePath = db
+            options.quick = quick
+            options.resume = resume
+            options.shard = shard.flatMap(Shard.init)
+            options.target = target
+            options.dryRun = dryRun
+            options.mockServerPath = mockServer
+            options.pin = pin
+            do {
+                let outcome = try await ExperimentRunner(options: options).run()
+                if outcome.interrupted { throw ExitCode(130) }
+                if !dryRun {
+                    print("\(outcome.cellsRun) cells run, \(outcome.cellsSkipped) already complete; database: \(db)")
+                }
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the specs with their grid sizes and estimated durations.")
+
+        @Argument(help: "Spec files. Default: every experiments/*.json.")
+        var specs: [String] = []
+
+        @Flag(name: .long, help: "Show the quick profile's grids.")
+        var quick = false
+
+        func run() throws {
+            do {
+                for line in try Catalogue.describe(specPaths: specs.isEmpty ? try Catalogue.defaultSpecPaths() : specs, quick: quick) {
+                    print(line)
+                }
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    struct Perf: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure the performance figures (release builds only) and write them as JSON.",
+            discussion: "Prints a table: figure, value, unit, target, pass or MISS, and the command that reproduces it.")
+
+        @Option(name: .long, help: "Only figures whose names start with this prefix, e.g. mock.")
+        var only: String = ""
+
+        @Option(name: .long, help: "Where to write the figures as JSON.")
+        var out: String = "results/perf.json"
+
+        func run() async throws {
+            do {
+                _ = try await PerfHarness(only: only, outputPath: out).run()
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+    }
+}

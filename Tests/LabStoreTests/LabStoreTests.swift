@@ -1,0 +1,146 @@
+import AsyncPatterns
+import Foundation
+import Testing
+
+@testable import LabStore
+
+/// A fresh temporary folder for one test, removed afterwards.
+func withTemporaryDirectory<R>(_ body: (URL) throws -> R) throws -> R {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("labstore-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try body(url)
+}
+
+func sampleRun() -> RunRecord {
+    RunRecord(
+        experiment: "demo", status: "running", startedAt: "2026-01-01T00:00:00Z", masterSeed: 42,
+        specPath: "experiments/demo.json", specText: "{}", specSHA256: "00", commandLine: "experiments run",
+        gitCommit: "abc", gitDirty: false, swiftVersion: "6.3", os: "Linux", kernel: "6", cpuModel: "cpu", cores: 2,
+        memoryBytes: 1, target: "mock")
+}
+
+func sampleCell(runID: Int64, key: String = "k1") -> CellRecord {
+    CellRecord(
+        cellKey: key, runID: runID, experiment: "demo", engine: "sync", concurrency: 1, repetition: 0,
+        params: #"{"engine":"sync"}"#, seed: UInt64.max, status: "running", plannedRequests: 3, warmupRequests: 0,
+        startedAt: "2026-01-01T00:00:00Z")
+}
+
+func samples(_ count: Int) -> [AttemptSample] {
+    (0..<count).map {
+        AttemptSample(
+            requestID: Int64($0), attempt: 1, intendedNs: Int64($0) * 10, startNs: Int64($0) * 10,
+            endNs: Int64($0) * 10 + 5, status: 200, errorClass: .ok, bytes: 2, isFinal: true)
+    }
+}
+
+@Suite struct LabStoreTests {
+    @Test func roundTripsRunsCellsSamplesAndEvents() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("lab.sqlite").path
+            let store = try LabStore.openForWriting(path: path)
+            let runID = try store.insertRun(sampleRun())
+            var cell = sampleCell(runID: runID)
+            cell.id = try store.insertCell(cell)
+            try store.insertSamples(samples(3), cellID: cell.id)
+            try store.insertEvents([EventRecord(tNs: 5, kind: "breaker_transition", detail: "closed->open")], cellID: cell.id)
+            cell.status = "complete"
+            cell.client = ResourceFigures(
+                cpuUserSeconds: 1, cpuSysSeconds: 2, peakRSSBytes: 3, voluntarySwitches: 4, involuntarySwitches: 5)
+            try store.completeCell(cell)
+
+            let reader = try LabStore.openForReading(path: path)
+            #expect(try reader.runs().map(\.experiment) == ["demo"])
+            let cells = try reader.cells()
+            #expect(cells == [cell])
+            var read: [AttemptSample] = []
+            try reader.forEachSample(cellID: cell.id) { read.append($0) }
+            #expect(read == samples(3))
+            #expect(try reader.events(cellID: cell.id).map(\.detail) == ["closed->open"])
+        }
+    }
+
+    @Test func completingACellReplacesEarlierCellsWithTheSameKey() throws {
+        try withTemporaryDirectory { dir in
+            let store = try LabStore.openForWriting(path: dir.appendingPathComponent("lab.sqlite").path)
+            let runID = try store.insertRun(sampleRun())
+            for _ in 0..<2 {
+                var cell = sampleCell(runID: runID)
+                cell.id = try store.insertCell(cell)
+                try store.insertSamples(samples(3), cellID: cell.id)
+                cell.status = "complete"
+                try store.completeCell(cell)
+            }
+            #expect(try store.cells().count == 1)
+            let count = try store.database.query("SELECT count(*) AS n FROM samples").first?["n"].int
+            #expect(count == 3)
+        }
+    }
+
+    @Test func refusesANewerSchemaAndLeavesItUntouched() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("lab.sqlite").path
+            do {
+                let db = try SQLiteDatabase(path: path)
+                try db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (99);")
+            }
+            let before = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect {
+                _ = try LabStore.openForWriting(path: path)
+            } throws: { error in
+                "\(error)".contains("schema version 99 is newer") && "\(error)".contains(path)
+            }
+            #expect(throws: StoreError.self) { _ = try LabStore.openForReading(path: path) }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        }
+    }
+
+    @Test func refusesAForeignDatabase() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("other.sqlite").path
+            do { try SQLiteDatabase(path: path).execute("CREATE TABLE users (name TEXT)") }
+            #expect {
+                _ = try LabStore.openForWriting(path: path)
+            } throws: { error in
+                "\(error)".contains("not an async-patterns database")
+            }
+        }
+    }
+
+    @Test func reportsANonSQLiteFileClearly() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("notes.sqlite").path
+            try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
+            #expect {
+                _ = try LabStore.openForWriting(path: path)
+            } throws: { error in
+                "\(error)".contains(path) && "\(error)".contains("not a valid SQLite database")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(repeating: 0x41, count: 4096))
+        }
+    }
+
+    @Test func reportsAMissingFolder() throws {
+        #expect {
+            _ = try LabStore.openForWriting(path: "/nonexistent-folder-xyz/lab.sqlite")
+        } throws: { error in
+            "\(error)".contains("/nonexistent-folder-xyz/lab.sqlite")
+        }
+    }
+
+    @Test func reportsALockedDatabase() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("lab.sqlite").path
+            let holder = try LabStore.openForWriting(path: path)
+            try holder.database.execute("BEGIN EXCLUSIVE")
+            defer { try? holder.database.execute("ROLLBACK") }
+            let other = try SQLiteDatabase(path: path, busyTimeout: .milliseconds(50))
+            #expect {
+                try other.run("INSERT INTO runs (experiment) VALUES ('x')")
+            } throws: { error in
+                (error as? StoreError)?.label == "locked"
+            }
+        }
+    }
+}
