@@ -106,6 +106,7 @@ let package = Package(
         .testTarget(name: "HTTPEnginesTests", dependencies: ["HTTPEngines", "MockServer"], swiftSettings: strict),
         .testTarget(name: "LabStoreTests", dependencies: ["LabStore"], swiftSettings: strict),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "LabStore"], swiftSettings: strict),
-        .testTarget(name: "LabTests", dependencies: ["Lab"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["AsyncPatterns", "LabStore"], swiftSettings: strict),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabStore"], swiftSettings: strict),
     ]
 )

@@ -178,35 +178,37 @@ public final class LabStore {
     /// Completes a cell: records its figures and, in the same transaction, deletes every earlier cell with
     /// the same key, so a re-run replaces the old result atomically.
     public func completeCell(_ cell: CellRecord) throws {
+        try database.transaction { try completeCellInTransaction(cell) }
+    }
+
+    /// `completeCell` without its own transaction, for callers that already hold one.
+    func completeCellInTransaction(_ cell: CellRecord) throws {
         precondition(cell.id != 0, "completeCell needs the id from insertCell")
-        try database.transaction {
-            try database.run(
-                "DELETE FROM cells WHERE cell_key = ? AND id != ?", [.text(cell.cellKey), .integer(cell.id)])
-            let client = cell.client
-            let server = cell.server
-            try database.run(
-                """
-                UPDATE cells SET status = ?, error = ?, elapsed_ns = ?, max_lateness_ns = ?,
-                    cpu_user_s = ?, cpu_sys_s = ?, peak_rss_bytes = ?, ctx_voluntary = ?, ctx_involuntary = ?,
-                    server_requests = ?, server_connections = ?, server_service_mean_ns = ?,
-                    server_service_p99_ns = ?, server_cpu_user_s = ?, server_cpu_sys_s = ?,
-                    server_peak_rss_bytes = ?, server_counters = ?
-                WHERE id = ?
-                """,
-                [
-                    .text(cell.status), cell.error.map { .text($0) } ?? .null, .integer(cell.elapsedNs),
-                    .integer(cell.maxLatenessNs),
-                    client.map { .real($0.cpuUserSeconds) } ?? .null, client.map { .real($0.cpuSysSeconds) } ?? .null,
-                    client.map { .integer($0.peakRSSBytes) } ?? .null,
-                    client.map { .integer($0.voluntarySwitches) } ?? .null,
-                    client.map { .integer($0.involuntarySwitches) } ?? .null,
-                    server.map { .integer($0.requests) } ?? .null, server.map { .integer($0.connections) } ?? .null,
-                    server.map { .real($0.serviceMeanNs) } ?? .null, server.map { .real($0.serviceP99Ns) } ?? .null,
-                    server?.cpuUserSeconds.map { .real($0) } ?? .null, server?.cpuSysSeconds.map { .real($0) } ?? .null,
-                    server?.peakRSSBytes.map { .integer($0) } ?? .null, server.map { .text($0.countersJSON) } ?? .null,
-                    .integer(cell.id),
-                ])
-        }
+        try database.run("DELETE FROM cells WHERE cell_key = ? AND id != ?", [.text(cell.cellKey), .integer(cell.id)])
+        let client = cell.client
+        let server = cell.server
+        try database.run(
+            """
+            UPDATE cells SET status = ?, error = ?, elapsed_ns = ?, max_lateness_ns = ?,
+                cpu_user_s = ?, cpu_sys_s = ?, peak_rss_bytes = ?, ctx_voluntary = ?, ctx_involuntary = ?,
+                server_requests = ?, server_connections = ?, server_service_mean_ns = ?,
+                server_service_p99_ns = ?, server_cpu_user_s = ?, server_cpu_sys_s = ?,
+                server_peak_rss_bytes = ?, server_counters = ?
+            WHERE id = ?
+            """,
+            [
+                .text(cell.status), cell.error.map { .text($0) } ?? .null, .integer(cell.elapsedNs),
+                .integer(cell.maxLatenessNs),
+                client.map { .real($0.cpuUserSeconds) } ?? .null, client.map { .real($0.cpuSysSeconds) } ?? .null,
+                client.map { .integer($0.peakRSSBytes) } ?? .null,
+                client.map { .integer($0.voluntarySwitches) } ?? .null,
+                client.map { .integer($0.involuntarySwitches) } ?? .null,
+                server.map { .integer($0.requests) } ?? .null, server.map { .integer($0.connections) } ?? .null,
+                server.map { .real($0.serviceMeanNs) } ?? .null, server.map { .real($0.serviceP99Ns) } ?? .null,
+                server?.cpuUserSeconds.map { .real($0) } ?? .null, server?.cpuSysSeconds.map { .real($0) } ?? .null,
+                server?.peakRSSBytes.map { .integer($0) } ?? .null, server.map { .text($0.countersJSON) } ?? .null,
+                .integer(cell.id),
+            ])
     }
 
     /// Deletes cells left `running` by an interrupted run, with their samples and events.

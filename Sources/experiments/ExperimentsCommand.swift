@@ -12,7 +12,7 @@ struct ExperimentsCommand: AsyncParsableCommand {
             spec's master seed and the cell's parameters, so a sweep can be repeated exactly. Render the
             results with `swift run report --format markdown`.
             """,
-        subcommands: [Run.self, List.self, Perf.self],
+        subcommands: [Run.self, List.self, Merge.self, Perf.self],
         defaultSubcommand: Run.self
     )
 }
@@ -116,6 +116,39 @@ extension ExperimentsCommand {
         func run() async throws {
             do {
                 _ = try await PerfHarness(only: only, outputPath: out).run()
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Combine shard databases into one.",
+            discussion: """
+                Copies every run and complete cell of each input into the output (created when missing). A cell \
+                already complete in the output is replaced, as a re-run would replace it.
+                """)
+
+        @Option(name: .long, help: "The database to write.")
+        var into: String
+
+        @Argument(help: "Shard databases to read.")
+        var inputs: [String]
+
+        func validate() throws {
+            if inputs.isEmpty { throw ValidationError("name at least one input database") }
+            let target = URL(fileURLWithPath: into).standardizedFileURL.path
+            if inputs.contains(where: { URL(fileURLWithPath: $0).standardizedFileURL.path == target }) {
+                throw ValidationError("--into \(into) is also an input; write the merge to a new file")
+            }
+        }
+
+        func run() throws {
+            do {
+                let cells = try mergeDatabases(inputs, into: into)
+                print("merged \(cells) cells from \(inputs.count) databases into \(into)")
             } catch {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                 throw ExitCode.failure

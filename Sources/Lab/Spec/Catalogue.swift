@@ -1,5 +1,6 @@
 import Foundation
 import HTTPEngines
+import LabStore
 
 /// The experiment specs in `experiments/`.
 public enum Catalogue {
@@ -59,4 +60,13 @@ extension String {
     func leftPad(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
+}
+
+/// Merges shard databases into `into`, checking every input before writing anything.
+/// Returns the number of cells copied.
+/// - Throws: `StoreError` naming the first unusable input or the output.
+public func mergeDatabases(_ inputs: [String], into: String) throws -> Int {
+    for input in inputs { _ = try LabStore.openForReading(path: input) }
+    let store = try LabStore.openForWriting(path: into)
+    return try inputs.reduce(0) { $0 + (try store.merge(from: $1)) }
 }
