@@ -45,7 +45,7 @@ public struct CellPlan: Sendable, Hashable {
 
 extension ExperimentSpec {
     /// The full grid: engines × the cross product of the axes × repetitions, in a stable order, without
-    /// filtered combinations. The sync engine is sequential, so it runs at concurrency 1 only.
+    /// filtered combinations. The sync engine is sequential, so its cells run at concurrency 1.
     public func grid() -> [CellPlan] {
         var base: [String: ParameterValue] = [:]
         for (name, definition) in Parameters.definitions { base[name] = definition.defaultValue }
@@ -67,7 +67,8 @@ extension ExperimentSpec {
             for point in points {
                 var parameters = point
                 parameters["engine"] = .string(engine.rawValue)
-                if engine == .sync, parameters["concurrency"] != .int(1) { continue }
+                // The sync engine is sequential: it always runs at concurrency 1 (duplicates are dropped below).
+                if engine == .sync { parameters["concurrency"] = .int(1) }
                 if filters.contains(where: { $0.matches(parameters) }) { continue }
                 for repetition in 0..<repetitions {
                     let cell = CellPlan(

@@ -90,9 +90,12 @@ public struct ExperimentRunner: Sendable {
 
         if options.dryRun {
             for (spec, cells) in plans {
-                output("\(spec.name): \(cells.count) cells × \(spec.warmup + spec.requests) requests")
+                output("\(spec.name): \(cells.count) cells")
                 for cell in cells {
-                    output("  \(cell.key)  \(cell.label(axes: spec.axisNames))  seed=\(cell.seed(master: spec.seed))")
+                    let requests = spec.requests(concurrency: Int(cell["concurrency"].number ?? 1))
+                    output(
+                        "  \(cell.key)  \(cell.label(axes: spec.axisNames))  requests=\(spec.warmup)+\(requests)  "
+                            + "seed=\(cell.seed(master: spec.seed))")
                 }
             }
             return outcome
@@ -176,10 +179,11 @@ public struct ExperimentRunner: Sendable {
         admin: HTTPClient
     ) async throws -> String {
         let seed = cell.seed(master: spec.seed)
+        let requests = spec.requests(concurrency: Int(cell["concurrency"].number ?? 1))
         var record = CellRecord(
             cellKey: cell.key, runID: runID, experiment: spec.name, engine: cell.engine.rawValue,
             concurrency: Int(cell["concurrency"].number ?? 1), repetition: cell.repetition,
-            params: cell.canonicalParameters, seed: seed, status: "running", plannedRequests: spec.requests,
+            params: cell.canonicalParameters, seed: seed, status: "running", plannedRequests: requests,
             warmupRequests: spec.warmup, startedAt: Timestamp.now())
         record.id = try store.insertCell(record)
 
@@ -190,8 +194,8 @@ public struct ExperimentRunner: Sendable {
         }
         let serverCPU = server.flatMap { ProcessFigures.cpuSeconds(pid: $0.pid) }
         let configuration = cell.engineConfiguration(
-            baseURL: baseURL, requests: spec.requests, warmup: spec.warmup, seed: seed)
-        let policy = try ResilienceSettings(cell: cell).policy(seed: seed)
+            baseURL: baseURL, requests: requests, warmup: spec.warmup, seed: seed)
+        let policy = try ResilienceSettings(cell: cell, baseJSON: spec.resilienceJSON).policy(seed: seed)
 
         ProcessFigures.resetPeakRSS()
         let before = ResourceUsage.current()

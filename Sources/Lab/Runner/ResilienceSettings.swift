@@ -1,20 +1,65 @@
 import AsyncPatterns
+import Foundation
 import LabStore
 
-/// The resilience settings of a cell, from its `backoff`, `maxAttempts`, `baseMs`, `capMs`, `budget` and
-/// `breaker` parameters.
+/// The resilience settings of a cell: the spec's `resilience` object, with the cell's `backoff`,
+/// `maxAttempts`, `baseMs`, `capMs`, `budget` and `breaker` parameters laid over it.
 struct ResilienceSettings {
     let cell: CellPlan
+    let baseJSON: String
 
-    /// The attempt policy the engine runs with.
+    /// The configuration the cell runs with.
+    func configuration() throws -> ResilienceConfiguration {
+        var configuration = try JSONDecoder().decode(ResilienceConfiguration.self, from: Data(baseJSON.utf8))
+        let backoff = cell["backoff"].description
+        if backoff == "off" {
+            configuration.retry = nil
+        } else {
+            var retry = configuration.retry ?? ResilienceConfiguration.Retry()
+            retry.backoff = ResilienceConfiguration.Retry.Backoff(rawValue: backoff) ?? retry.backoff
+            retry.maxAttempts = Int(cell["maxAttempts"].number ?? Double(retry.maxAttempts))
+            retry.baseMs = cell["baseMs"].number ?? retry.baseMs
+            retry.capMs = cell["capMs"].number ?? retry.capMs
+            configuration.retry = retry
+        }
+        switch RetryBudgetSetting(cell["budget"].description) ?? RetryBudgetSetting.none {
+        case .none:
+            configuration.budget = nil
+        case .token(let maxTokens):
+            var budget = configuration.budget ?? ResilienceConfiguration.Budget()
+            budget.kind = .tokenBucket
+            budget.maxTokens = maxTokens
+            configuration.budget = budget
+        case .ratio(let ratio):
+            var budget = configuration.budget ?? ResilienceConfiguration.Budget()
+            budget.kind = .ratio
+            budget.ratio = ratio
+            configuration.budget = budget
+        }
+        if cell["breaker"] == .string("on") {
+            configuration.breaker = configuration.breaker ?? ResilienceConfiguration.Breaker()
+        } else {
+            configuration.breaker = nil
+        }
+        try configuration.validate()
+        return configuration
+    }
+
+    /// The attempt policy the engine runs with, seeded with the cell's seed.
     func policy(seed: UInt64) throws -> CellPolicy {
-        CellPolicy(base: SingleAttemptPolicy())
+        let configuration = try configuration()
+        if configuration == ResilienceConfiguration.none {
+            return CellPolicy(base: SingleAttemptPolicy(), resilience: nil)
+        }
+        let policy = try ResiliencePolicy(configuration: configuration, seed: seed)
+        return CellPolicy(base: policy, resilience: policy)
     }
 }
 
 /// An attempt policy plus the events it logged, for the store.
 struct CellPolicy: AttemptPolicy {
     let base: any AttemptPolicy
+    let resilience: ResiliencePolicy<ContinuousClock>?
 
     func admit(requestID: Int64, attempt: Int32) -> Admission {
         base.admit(requestID: requestID, attempt: attempt)
@@ -24,6 +69,10 @@ struct CellPolicy: AttemptPolicy {
         base.complete(requestID: requestID, attempt: attempt, outcome: outcome)
     }
 
-    /// Breaker transitions and budget refusals, for the `events` table.
-    func events() -> [EventRecord] { [] }
+    /// Breaker transitions and budget refusals since the policy was made, for the `events` table.
+    func events() -> [EventRecord] {
+        (resilience?.drainEvents() ?? []).map {
+            EventRecord(tNs: $0.at.nanoseconds, kind: $0.kind, detail: $0.detail)
+        }
+    }
 }

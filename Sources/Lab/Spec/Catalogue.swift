@@ -26,10 +26,11 @@ public enum Catalogue {
                 let spec = try ExperimentSpec.load(path: path, quick: quick)
                 let cells = spec.grid()
                 let seconds = cells.reduce(0.0) { $0 + estimatedSeconds($1, spec: spec) }
+                let requests = cells.reduce(0) { $0 + spec.warmup + spec.requests(concurrency: Int($1["concurrency"].number ?? 1)) }
                 totalSeconds += seconds
                 lines.append(
                     "\(spec.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(cells.count).leftPad(5)) cells  "
-                        + "\(String(cells.count * (spec.requests + spec.warmup)).leftPad(8)) requests  ~\(duration(seconds))  "
+                        + "\(String(requests).leftPad(8)) requests  ~\(duration(seconds))  "
                         + spec.question)
             } catch {
                 problems += error.errors
@@ -43,7 +44,7 @@ public enum Catalogue {
     /// A rough estimate of a cell's duration: requests divided by the Little's-law rate, or by the open-loop
     /// rate, plus a fixed per-cell overhead.
     static func estimatedSeconds(_ cell: CellPlan, spec: ExperimentSpec) -> Double {
-        let requests = Double(spec.requests + spec.warmup)
+        let requests = Double(spec.warmup + spec.requests(concurrency: Int(cell["concurrency"].number ?? 1)))
         let latency = max(cell["latencyMs"].number ?? 0, 0.1) / 1000
         let concurrency = cell["concurrency"].number ?? 1
         var rate = min(concurrency / latency, 8000)

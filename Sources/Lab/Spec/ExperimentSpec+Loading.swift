@@ -1,13 +1,14 @@
+import AsyncPatterns
 import Foundation
 import HTTPEngines
 import MockServer
 
 extension ExperimentSpec {
     static let topLevelKeys = [
-        "name", "question", "engines", "axes", "fixed", "filters", "requests", "warmup", "repetitions", "seed",
-        "server", "quick", "notes",
+        "name", "question", "engines", "axes", "fixed", "filters", "requests", "requestsPerWorker", "warmup",
+        "repetitions", "seed", "server", "resilience", "quick", "notes",
     ]
-    static let quickKeys = ["requests", "warmup", "repetitions", "axes", "fixed"]
+    static let quickKeys = ["requests", "requestsPerWorker", "warmup", "repetitions", "axes", "fixed"]
 
     /// Reads and validates a spec file. With `quick`, the spec's `quick` overrides apply.
     /// - Throws: `SpecErrors` listing every problem, each naming the file, the key path and what is allowed.
@@ -282,6 +283,7 @@ private struct Validator {
         var axes = self.axes(dict["axes"], "axes")
         var fixed = parameters(dict["fixed"], "fixed")
         var requests = integer(dict["requests"], "requests", range: 1...10_000_000, default: 200)
+        var perWorker = integer(dict["requestsPerWorker"], "requestsPerWorker", range: 0...1_000_000, default: 0)
         var warmup = integer(dict["warmup"], "warmup", range: 0...1_000_000, default: 0)
         var repetitions = integer(dict["repetitions"], "repetitions", range: 1...100, default: 1)
         let seed = integer(dict["seed"], "seed", range: 0...Int.max, default: 1)
@@ -292,6 +294,8 @@ private struct Validator {
             let quickAxes = self.axes(quickDict["axes"], "quick.axes")
             let quickFixed = parameters(quickDict["fixed"], "quick.fixed")
             let quickRequests = integer(quickDict["requests"], "quick.requests", range: 1...10_000_000, default: requests)
+            let quickPerWorker = integer(
+                quickDict["requestsPerWorker"], "quick.requestsPerWorker", range: 0...1_000_000, default: perWorker)
             let quickWarmup = integer(quickDict["warmup"], "quick.warmup", range: 0...1_000_000, default: warmup)
             let quickRepetitions = integer(quickDict["repetitions"], "quick.repetitions", range: 1...100, default: repetitions)
             if quick {
@@ -303,7 +307,7 @@ private struct Validator {
                     }
                 }
                 fixed.merge(quickFixed) { _, new in new }
-                (requests, warmup, repetitions) = (quickRequests, quickWarmup, quickRepetitions)
+                (requests, perWorker, warmup, repetitions) = (quickRequests, quickPerWorker, quickWarmup, quickRepetitions)
             }
         }
         for axis in axes where fixed[axis.name] != nil {
@@ -328,6 +332,19 @@ private struct Validator {
             }
         }
 
+        // The resilience settings must decode and validate.
+        var resilienceJSON = "{}"
+        if let resilience = dict["resilience"], let resilienceDict = object(resilience, "resilience"),
+            let data = try? JSONSerialization.data(withJSONObject: resilienceDict, options: [.sortedKeys])
+        {
+            resilienceJSON = String(decoding: data, as: UTF8.self)
+            do {
+                try JSONDecoder().decode(ResilienceConfiguration.self, from: data).validate()
+            } catch {
+                fail("resilience", "\(error)")
+            }
+        }
+
         // Cross-field checks on every value the grid can take.
         let loads = values(of: "load", axes: axes, fixed: fixed)
         let rates = values(of: "rate", axes: axes, fixed: fixed)
@@ -342,7 +359,7 @@ private struct Validator {
             || values(of: "latencyMs", axes: axes, fixed: fixed).contains { ($0.number ?? 0) > 0 }
         return ExperimentSpec(
             name: name, question: question, engines: engines, axes: axes, fixed: fixed, filters: filters,
-            requests: requests, warmup: warmup, repetitions: repetitions, seed: UInt64(seed), serverJSON: serverJSON,
+            requests: requests, requestsPerWorker: perWorker, resilienceJSON: resilienceJSON, warmup: warmup, repetitions: repetitions, seed: UInt64(seed), serverJSON: serverJSON,
             needsMockServer: needsMock, path: file, text: text)
     }
 

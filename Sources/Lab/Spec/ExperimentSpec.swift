@@ -15,8 +15,12 @@ public struct ExperimentSpec: Sendable {
     public var fixed: [String: ParameterValue]
     /// Combinations to leave out of the grid.
     public var filters: [GridFilter]
-    /// Logical requests measured per cell.
+    /// Logical requests measured per cell, at least `requestsPerWorker` × concurrency.
     public var requests: Int
+    /// Measured logical requests per unit of concurrency, so that high-concurrency cells run long enough.
+    public var requestsPerWorker: Int
+    /// The base resilience settings (ResilienceConfiguration JSON) that cell parameters override; `{}`.
+    public var resilienceJSON: String
     /// Logical warm-up requests per cell, recorded but excluded from statistics.
     public var warmup: Int
     /// Repetitions of every grid point.
@@ -31,6 +35,13 @@ public struct ExperimentSpec: Sendable {
     public var path: String
     /// The spec file's full text.
     public var text: String
+}
+
+extension ExperimentSpec {
+    /// Measured logical requests of a cell at `concurrency`.
+    public func requests(concurrency: Int) -> Int {
+        max(requests, concurrency * requestsPerWorker)
+    }
 }
 
 /// Leaves out the grid points where every condition holds.
