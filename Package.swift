@@ -105,7 +105,8 @@ let package = Package(
         .testTarget(name: "MockServerTests", dependencies: ["MockServer"], swiftSettings: strict),
         .testTarget(name: "HTTPEnginesTests", dependencies: ["HTTPEngines", "MockServer"], swiftSettings: strict),
         .testTarget(name: "LabStoreTests", dependencies: ["LabStore"], swiftSettings: strict),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "LabStore"], swiftSettings: strict),
+        .testTarget(
+            name: "ReportingTests", dependencies: ["Reporting", "LabStore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["AsyncPatterns", "LabStore"], swiftSettings: strict),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabStore"], swiftSettings: strict),
     ]

@@ -1,0 +1,90 @@
+/// A chart: one or more panels side by side, written as a gnuplot script and a data file.
+struct Chart: Sendable {
+    /// File stem: `<name>.gp`, `<name>.dat`, `<name>.svg`, `<name>.png`.
+    var name: String
+    /// The title above the chart (user text; escaped when written).
+    var title: String
+    /// A short heading for the Markdown page, chosen by the code.
+    var heading: String
+    /// One sentence saying what the chart shows, for the Markdown page.
+    var caption: String
+    /// Panels, left to right.
+    var panels: [ChartPanel]
+    /// Pixel width and height of the rendered images.
+    var size: (width: Int, height: Int) = (960, 560)
+}
+
+/// One plot area with its axes and series.
+struct ChartPanel: Sendable {
+    /// Panel title; empty for none.
+    var title: String = ""
+    /// X-axis label, with its unit.
+    var xLabel: String
+    /// Y-axis label, with its unit.
+    var yLabel: String
+    /// Logarithmic x axis (base 2 when the ticks are powers of two, else 10).
+    var logX = false
+    /// Logarithmic y axis.
+    var logY = false
+    /// Explicit x ticks (value, label); labels are escaped.
+    var xTics: [(value: Double, label: String)]? = nil
+    /// Explicit y ticks (value, label); labels are escaped.
+    var yTics: [(value: Double, label: String)]? = nil
+    /// Y range, when fixed.
+    var yRange: (low: Double, high: Double)? = nil
+    /// The series.
+    var series: [ChartSeries]
+}
+
+/// How a series is drawn.
+enum SeriesStyle: Sendable {
+    /// Lines through points.
+    case linesPoints
+    /// Lines through points with vertical interval bars (columns x, y, low, high).
+    case errorLines
+    /// A step function, for states over time.
+    case steps
+    /// Lines without points, for dense time series.
+    case lines
+}
+
+/// One named line of a panel.
+struct ChartSeries: Sendable {
+    /// The legend entry (user text; escaped when written).
+    var title: String
+    /// The drawing style.
+    var style: SeriesStyle
+    /// Colour as `#rrggbb`, chosen by the code.
+    var color: String
+    /// Dash type 1 (solid) to 5.
+    var dash = 1
+    /// Point type for gnuplot (7 filled circle, 5 filled square, 9 filled triangle, ...).
+    var pointType = 7
+    /// Points: x, y and the interval (equal to y when there is none).
+    var points: [(x: Double, y: Double, low: Double, high: Double)]
+}
+
+/// Fixed colours per engine, so an engine looks the same in every chart.
+enum ChartPalette {
+    static let colors = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+
+    /// The colour of an engine: sync orange, threaded purple, async green, others in turn.
+    static func color(engine: String, index: Int) -> String {
+        switch engine {
+        case "sync": return "#d95f02"
+        case "threaded": return "#7570b3"
+        case "async": return "#1b9e77"
+        default: return colors[(index + 3) % colors.count]
+        }
+    }
+
+    /// The point type of an engine.
+    static func pointType(engine: String, index: Int) -> Int {
+        switch engine {
+        case "sync": return 5
+        case "threaded": return 9
+        case "async": return 7
+        default: return [11, 13, 15, 4, 6][index % 5]
+        }
+    }
+}

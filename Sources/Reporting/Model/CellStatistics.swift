@@ -1,0 +1,186 @@
+import AsyncPatterns
+import Histogram
+import LabStore
+
+/// Latencies in nanoseconds, from 1 µs at three significant digits; grows as larger values arrive.
+typealias LatencyHistogram = Histogram<UInt32>
+
+extension Histogram where Count == UInt32 {
+    /// An empty latency histogram (ns, 1 µs resolution floor, 3 significant digits). It starts small (20 ms) and
+    /// resizes itself, so idle histograms cost little memory; bucket layout, and so every percentile, is the same
+    /// whatever its size.
+    static func latency() -> Histogram<UInt32> {
+        var histogram = Histogram<UInt32>(
+            lowestDiscernibleValue: 1_000, highestTrackableValue: 20_000_000, numberOfSignificantValueDigits: .three)
+        histogram.autoResize = true
+        return histogram
+    }
+
+    /// The values at several percentiles (0...100) and the mean, in one pass over the recorded buckets. The
+    /// values equal `valueAtPercentile` and the mean equals `mean`; each of those scans the histogram again.
+    func summary(atPercentiles percentiles: [Double]) -> (values: [UInt64], mean: Double) {
+        guard totalCount > 0 else { return (percentiles.map { _ in 0 }, 0) }
+        // Counts needed per percentile, as `valueAtPercentile` computes them.
+        let targets: [UInt64?] = percentiles.map { percentile in
+            if percentile == 0 || percentile >= 100 { return nil }
+            let requested = Swift.min(Swift.max(percentile.nextDown, 0.0), 100.0)
+            return Swift.max(1, UInt64(((requested * Double(totalCount)) / 100.0).rounded(.up)))
+        }
+        var results = [UInt64](repeating: 0, count: percentiles.count)
+        let order = targets.indices.filter { targets[$0] != nil }.sorted { targets[$0]! < targets[$1]! }
+        var next = 0
+        var cumulative: UInt64 = 0
+        var total = 0.0
+        for item in recordedValues() {
+            cumulative += UInt64(item.count)
+            total += Double(medianEquivalentForValue(item.value)) * Double(item.count)
+            while next < order.count, cumulative >= targets[order[next]]! {
+                let value = highestEquivalentForValue(item.value)
+                results[order[next]] = Swift.max(Swift.min(value, maxRecorded), min)
+                next += 1
+            }
+        }
+        for (index, percentile) in percentiles.enumerated() where targets[index] == nil {
+            results[index] = percentile == 0 ? min : maxRecorded
+        }
+        return (results, total / Double(totalCount))
+    }
+
+    /// The values at several percentiles (0...100), as `valueAtPercentile` gives them, in one pass.
+    func values(atPercentiles percentiles: [Double]) -> [UInt64] {
+        summary(atPercentiles: percentiles).values
+    }
+}
+
+/// What one cell measured, reduced from its samples in one streaming pass. Warm-up samples are excluded.
+struct CellStatistics: Sendable {
+    /// The cell as stored.
+    let cell: CellRecord
+    /// The cell's parameters.
+    let params: JSONValue
+    /// Logical requests with a final outcome, excluding warm-up.
+    var finals = 0
+    /// Final outcomes that succeeded.
+    var successes = 0
+    /// Attempts excluding warm-up.
+    var attempts = 0
+    /// Attempts actually sent (not rejected locally by a breaker, budget or throttle).
+    var attemptsSent = 0
+    /// Logical requests in the warm-up.
+    var warmupFinals = 0
+    /// First intended send time among measured samples, ns.
+    var firstIntendedNs = Int64.max
+    /// Last end time among measured samples, ns.
+    var lastEndNs = Int64.min
+    /// Logical-request latency from the first attempt's intended send to the final attempt's end, ns.
+    var latency = LatencyHistogram.latency()
+    /// Logical-request latency from the first attempt's actual send (uncorrected), ns.
+    var uncorrectedLatency = LatencyHistogram.latency()
+    /// Per-attempt latency from send to end, ns.
+    var attemptLatency = LatencyHistogram.latency()
+    /// Final outcomes by error class label.
+    var finalClasses: [String: Int] = [:]
+    /// Samples read, warm-up included.
+    var samplesRead = 0
+
+    init(cell: CellRecord) {
+        self.cell = cell
+        self.params = JSONValue.parse(cell.params) ?? .object([])
+    }
+
+    /// Drops the histograms once the point has pooled them, to keep memory flat over large sweeps.
+    mutating func releaseHistograms() {
+        latency = .latency()
+        uncorrectedLatency = .latency()
+        attemptLatency = .latency()
+    }
+
+    /// Reads the cell's samples from the store.
+    mutating func load(from store: LabStore) throws {
+        var firstAttempt: [Int64: (intended: Int64, start: Int64)] = [:]
+        try store.forEachSample(cellID: cell.id) { sample in
+            self.add(sample, firstAttempts: &firstAttempt)
+        }
+    }
+
+    /// Adds one sample; `firstAttempts` holds first attempts of requests whose final attempt is still to come.
+    mutating func add(_ sample: AttemptSample, firstAttempts: inout [Int64: (intended: Int64, start: Int64)]) {
+        samplesRead += 1
+        if sample.isWarmup {
+            if sample.isFinal { warmupFinals += 1 }
+            return
+        }
+        attempts += 1
+        switch sample.errorClass {
+        case .circuitOpen, .budgetExhausted, .throttled: break
+        default: attemptsSent += 1
+        }
+        if sample.intendedNs < firstIntendedNs { firstIntendedNs = sample.intendedNs }
+        if sample.endNs > lastEndNs { lastEndNs = sample.endNs }
+        let sent =
+            sample.errorClass != .circuitOpen && sample.errorClass != .budgetExhausted
+            && sample.errorClass != .throttled
+        if sent { attemptLatency.record(UInt64(clamping: Swift.max(0, sample.latencyNs))) }
+        var origin = (intended: sample.intendedNs, start: sample.startNs)
+        if sample.attempt > 1 || !sample.isFinal {
+            if let first = firstAttempts[sample.requestID] {
+                origin = first
+            }
+            if sample.isFinal {
+                firstAttempts[sample.requestID] = nil
+            } else if firstAttempts[sample.requestID] == nil {
+                firstAttempts[sample.requestID] = origin
+            }
+        }
+        guard sample.isFinal else { return }
+        finals += 1
+        if sample.errorClass.isSuccess { successes += 1 }
+        finalClasses[sample.errorClass.rawValue, default: 0] += 1
+        latency.record(UInt64(clamping: Swift.max(0, sample.endNs - origin.intended)))
+        uncorrectedLatency.record(UInt64(clamping: Swift.max(0, sample.endNs - origin.start)))
+    }
+
+    /// The measured span from the first intended send to the last end, seconds.
+    var spanSeconds: Double {
+        guard lastEndNs > firstIntendedNs else { return .nan }
+        return Double(lastEndNs - firstIntendedNs) / 1e9
+    }
+
+    /// Final requests per second over the measured span.
+    var throughput: Double { finals > 0 ? Double(finals) / spanSeconds : .nan }
+
+    /// Successful final requests per second over the measured span.
+    var goodput: Double { finals > 0 ? Double(successes) / spanSeconds : .nan }
+
+    /// 1 − successes / finals.
+    var errorRate: Double { finals > 0 ? 1 - Double(successes) / Double(finals) : .nan }
+
+    /// Sent attempts per logical request.
+    var attemptsPerRequest: Double { finals > 0 ? Double(attemptsSent) / Double(finals) : .nan }
+
+    /// Server requests per logical request, warm-up included on both sides; nil without server figures.
+    var amplification: Double? {
+        guard let server = cell.server, finals + warmupFinals > 0 else { return nil }
+        return Double(server.requests) / Double(finals + warmupFinals)
+    }
+
+    /// Mean service time: the server's measurement, else the spec's `latencyMs`; nil when neither is known. ns.
+    var serviceMeanNs: Double? {
+        if let server = cell.server, server.serviceMeanNs > 0 { return server.serviceMeanNs }
+        if let latency = params["latencyMs"]?.numberValue, latency > 0 { return latency * 1e6 }
+        return nil
+    }
+
+    /// Throughput over the Little's-law bound `concurrency / mean service time`; nil without a service time.
+    var efficiency: Double? {
+        guard let service = serviceMeanNs, cell.concurrency > 0 else { return nil }
+        let bound = Double(cell.concurrency) / (service / 1e9)
+        return throughput / bound
+    }
+
+    /// Client CPU seconds (user + sys); nil when not recorded.
+    var cpuSeconds: Double? { cell.client.map { $0.cpuUserSeconds + $0.cpuSysSeconds } }
+
+    /// Client peak RSS, bytes; nil when not recorded.
+    var peakRSSBytes: Double? { cell.client.map { Double($0.peakRSSBytes) } }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// Fixed, locale-independent number formats, so the same data always gives the same bytes.
+enum Format {
+    /// `value` with exactly `decimals` decimals; "n/a" when not finite.
+    static func fixed(_ value: Double, _ decimals: Int) -> String {
+        guard value.isFinite else { return "n/a" }
+        let text = String(format: "%.\(decimals)f", value)
+        return text == "-0" || text.hasPrefix("-0.") && Double(text) == 0 ? String(text.dropFirst()) : text
+    }
+
+    /// About three significant digits without an exponent: 0.123, 1.23, 12.3, 123, 1234.
+    static func significant(_ value: Double) -> String {
+        guard value.isFinite else { return "n/a" }
+        let magnitude = abs(value)
+        if magnitude >= 100 || magnitude == 0 { return fixed(value, 0) }
+        if magnitude >= 10 { return fixed(value, 1) }
+        if magnitude >= 1 { return fixed(value, 2) }
+        if magnitude >= 0.01 { return fixed(value, 3) }
+        return fixed(value, 4)
+    }
+
+    /// Requests per second: whole numbers from 100 up, otherwise about three significant digits.
+    static func rate(_ value: Double) -> String { significant(value) }
+
+    /// Nanoseconds as milliseconds with about three significant digits.
+    static func ms(_ nanoseconds: Double) -> String { significant(nanoseconds / 1e6) }
+
+    /// A fraction as a percentage with one decimal: 0.1234 → "12.3%".
+    static func percent(_ fraction: Double) -> String {
+        guard fraction.isFinite else { return "n/a" }
+        return fixed(fraction * 100, fraction * 100 < 10 && fraction > 0 ? 2 : 1) + "%"
+    }
+
+    /// A ratio with two decimals and a multiplication sign: "9.80×".
+    static func times(_ value: Double) -> String {
+        guard value.isFinite else { return "n/a" }
+        return fixed(value, 2) + "×"
+    }
+
+    /// Bytes as MiB with one decimal.
+    static func mebibytes(_ bytes: Double) -> String {
+        guard bytes.isFinite else { return "n/a" }
+        return fixed(bytes / 1_048_576, 1)
+    }
+
+    /// A median and its interval: "123 [120, 126]".
+    static func estimate(_ estimate: Estimate, _ format: (Double) -> String) -> String {
+        if estimate.low == estimate.high || !estimate.low.isFinite {
+            return format(estimate.median)
+        }
+        return "\(format(estimate.median)) [\(format(estimate.low)), \(format(estimate.high))]"
+    }
+
+    /// A value for a gnuplot data file: up to 9 significant digits, "NaN" when not finite.
+    static func data(_ value: Double) -> String {
+        guard value.isFinite else { return "NaN" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(format: "%.9g", value)
+    }
+}

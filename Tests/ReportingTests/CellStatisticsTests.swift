@@ -1,0 +1,82 @@
+import AsyncPatterns
+import LabStore
+import Testing
+
+@testable import Reporting
+
+@Suite("Cell statistics")
+struct CellStatisticsTests {
+    func cell(concurrency: Int = 2, params: String = #"{"concurrency":2,"engine":"async","latencyMs":10}"#)
+        -> CellRecord
+    {
+        CellRecord(
+            id: 1, cellKey: "k", runID: 1, experiment: "x", engine: "async", concurrency: concurrency,
+            repetition: 0, params: params, seed: 1, status: "complete", plannedRequests: 3, warmupRequests: 1,
+            startedAt: "",
+            server: ServerFigures(
+                requests: 9, connections: 2, serviceMeanNs: 0, serviceP99Ns: 0,
+                countersJSON: "{}"))
+    }
+
+    func sample(
+        _ id: Int64, _ attempt: Int32, intended: Int64, start: Int64, end: Int64, _ error: ErrorClass = .ok,
+        final: Bool = true, warmup: Bool = false
+    ) -> AttemptSample {
+        AttemptSample(
+            requestID: id, attempt: attempt, intendedNs: intended, startNs: start, endNs: end, status: 200,
+            errorClass: error, bytes: 0, isFinal: final, isWarmup: warmup)
+    }
+
+    @Test func figuresFollowTheDefinitions() {
+        var stats = CellStatistics(cell: cell())
+        var pending: [Int64: (intended: Int64, start: Int64)] = [:]
+        let samples = [
+            sample(0, 1, intended: 0, start: 0, end: 5_000_000, warmup: true),
+            // Request 1: one attempt, 10 ms, sent 1 ms late (open loop): corrected 11 ms.
+            sample(1, 1, intended: 10_000_000, start: 11_000_000, end: 21_000_000),
+            // Request 2: fails, then a breaker rejection, then succeeds.
+            sample(2, 1, intended: 20_000_000, start: 20_000_000, end: 30_000_000, .http5xx, final: false),
+            sample(2, 2, intended: 31_000_000, start: 31_000_000, end: 31_000_000, .circuitOpen, final: false),
+            sample(2, 3, intended: 40_000_000, start: 40_000_000, end: 50_000_000),
+            // Request 3: fails for good.
+            sample(3, 1, intended: 30_000_000, start: 30_000_000, end: 60_000_000, .timeout),
+        ]
+        for s in samples { stats.add(s, firstAttempts: &pending) }
+        #expect(stats.finals == 3)
+        #expect(stats.successes == 2)
+        #expect(stats.warmupFinals == 1)
+        #expect(stats.attempts == 5)
+        #expect(stats.attemptsSent == 4)
+        #expect(pending.isEmpty)
+        // Span: first intended 10 ms to last end 60 ms.
+        #expect(abs(stats.spanSeconds - 0.05) < 1e-12)
+        #expect(abs(stats.throughput - 60) < 1e-9)
+        #expect(abs(stats.goodput - 40) < 1e-9)
+        #expect(abs(stats.errorRate - 1.0 / 3) < 1e-12)
+        #expect(abs(stats.attemptsPerRequest - 4.0 / 3) < 1e-12)
+        // Amplification: 9 server requests / 4 logical requests (warm-up included).
+        #expect(stats.amplification == 2.25)
+        // Request 2's latency runs from its first intended send (20 ms) to its final end (50 ms).
+        #expect(stats.latency.maxRecorded >= 29_900_000)
+        #expect(stats.latency.min >= 10_900_000 && stats.latency.min <= 11_100_000)
+        #expect(stats.uncorrectedLatency.min >= 9_900_000 && stats.uncorrectedLatency.min <= 10_100_000)
+        // No server service time: falls back to latencyMs = 10 → bound 2 / 0.01 s = 200 RPS.
+        #expect(abs((stats.efficiency ?? 0) - 0.3) < 1e-9)
+    }
+
+    @Test func slugsAreSafeFolderNames() {
+        #expect(ModelBuilder.slugify("Retry Storm (v2)") == "retry-storm-v2")
+        #expect(ModelBuilder.slugify("../../etc/passwd") == "etc-passwd")
+        #expect(ModelBuilder.slugify("`rm -rf`") == "rm-rf")
+        #expect(ModelBuilder.slugify("") == "experiment")
+    }
+
+    @Test func jsonKeepsKeyOrderAndRoundTrips() throws {
+        let value = try #require(JSONValue.parse(#"{"b": [1, 2.5, "x\n\"y\""], "a": {"z": true, "c": null}}"#))
+        #expect(value.objectValue?.map(\.0) == ["b", "a"])
+        #expect(value.canonical == #"{"b":[1,2.5,"x\n\"y\""],"a":{"z":true,"c":null}}"#)
+        #expect(JSONValue.parse(value.canonical) == value)
+        #expect(JSONValue.parse("{") == nil)
+        #expect(JSONValue.parse(#"{"a":1} x"#) == nil)
+    }
+}
