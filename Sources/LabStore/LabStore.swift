@@ -10,7 +10,8 @@ import Foundation
 public final class LabStore {
     /// The underlying connection, for queries the typed API does not cover.
     public let database: SQLiteDatabase
-    private var insertSample: SQLiteStatement?
+    private var insertSamplesMany: SQLiteStatement?
+    private var insertSampleOne: SQLiteStatement?
 
     /// The database file's path.
     public var path: String { database.path }
@@ -126,37 +127,55 @@ public final class LabStore {
         return database.lastInsertRowID
     }
 
-    /// Appends a batch of samples to a cell in one transaction.
-    public func insertSamples<S: Sequence<AttemptSample>>(_ samples: S, cellID: Int64) throws {
-        let statement: SQLiteStatement
-        if let insertSample {
-            statement = insertSample
-        } else {
-            statement = try database.prepare(
-                """
-                INSERT INTO samples (cell_id, request_id, attempt, intended_ns, start_ns, end_ns, status, error_class,
-                    bytes, is_final, is_warmup)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            insertSample = statement
-        }
+    /// Rows per multi-row INSERT: SQLite does less work per row when one statement carries many rows.
+    static let rowsPerInsert = 32
+
+    /// Appends a batch of samples to a cell in one transaction, `rowsPerInsert` rows per statement.
+    public func insertSamples<C: Collection<AttemptSample>>(_ samples: C, cellID: Int64) throws {
+        let many = try insertSamplesMany ?? prepareSampleInsert(rows: Self.rowsPerInsert)
+        let one = try insertSampleOne ?? prepareSampleInsert(rows: 1)
+        insertSamplesMany = many
+        insertSampleOne = one
         try database.transaction {
-            for sample in samples {
-                statement.reset()
-                statement.bind(cellID, at: 1)
-                statement.bind(sample.requestID, at: 2)
-                statement.bind(Int64(sample.attempt), at: 3)
-                statement.bind(sample.intendedNs, at: 4)
-                statement.bind(sample.startNs, at: 5)
-                statement.bind(sample.endNs, at: 6)
-                statement.bind(Int64(sample.status), at: 7)
-                statement.bindText(sample.errorClass.rawValue, at: 8)
-                statement.bind(sample.bytes, at: 9)
-                statement.bind(sample.isFinal ? 1 : 0, at: 10)
-                statement.bind(sample.isWarmup ? 1 : 0, at: 11)
-                try statement.execute()
+            var index = samples.startIndex
+            while samples.distance(from: index, to: samples.endIndex) >= Self.rowsPerInsert {
+                for row in 0..<Int32(Self.rowsPerInsert) {
+                    Self.bind(samples[index], cellID: cellID, to: many, offset: row * 11)
+                    index = samples.index(after: index)
+                }
+                try many.execute()
+            }
+            while index != samples.endIndex {
+                Self.bind(samples[index], cellID: cellID, to: one, offset: 0)
+                try one.execute()
+                index = samples.index(after: index)
             }
         }
+    }
+
+    private func prepareSampleInsert(rows: Int) throws -> SQLiteStatement {
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        return try database.prepare(
+            """
+            INSERT INTO samples (cell_id, request_id, attempt, intended_ns, start_ns, end_ns, status, error_class,
+                bytes, is_final, is_warmup)
+            VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
+            """)
+    }
+
+    @inline(__always)
+    private static func bind(_ sample: AttemptSample, cellID: Int64, to statement: SQLiteStatement, offset: Int32) {
+        statement.bind(cellID, at: offset + 1)
+        statement.bind(sample.requestID, at: offset + 2)
+        statement.bind(Int64(sample.attempt), at: offset + 3)
+        statement.bind(sample.intendedNs, at: offset + 4)
+        statement.bind(sample.startNs, at: offset + 5)
+        statement.bind(sample.endNs, at: offset + 6)
+        statement.bind(Int64(sample.status), at: offset + 7)
+        statement.bindText(sample.errorClass.rawValue, at: offset + 8)
+        statement.bind(sample.bytes, at: offset + 9)
+        statement.bind(sample.isFinal ? 1 : 0, at: offset + 10)
+        statement.bind(sample.isWarmup ? 1 : 0, at: offset + 11)
     }
 
     /// Appends events to a cell in one transaction.
