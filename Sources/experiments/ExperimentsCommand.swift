@@ -28,6 +28,9 @@ extension ExperimentsCommand {
         @Option(name: .long, help: "The SQLite database to write (created when missing).")
         var db: String = "results/lab.sqlite"
 
+        @Option(name: .long, help: "Also stream every record as JSON lines to this file (appended).")
+        var jsonl: String?
+
         @Flag(name: .long, help: "Use each spec's `quick` profile: a short sweep for CI and smoke tests.")
         var quick = false
 
@@ -59,6 +62,7 @@ extension ExperimentsCommand {
             var options = RunOptions(specPaths: specs.isEmpty ? try Catalogue.defaultSpecPaths() : specs)
             options.databasePath = db
             options.quick = quick
+            options.jsonlPath = jsonl
             options.resume = resume
             options.shard = shard.flatMap(Shard.init)
             options.target = target

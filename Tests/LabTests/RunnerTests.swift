@@ -188,4 +188,42 @@ func cellKeys(_ path: String) throws -> [String] {
         let fullSamples = try LabStore.openForReading(path: full).database.query("SELECT count(*) AS n FROM samples").first?["n"].int
         #expect(samples == fullSamples)
     }
+
+    @Test func aTargetURLRunsThroughputSpecsAndSkipsFaultInjection() throws {
+        // Any HTTP server will do as a target; here, a mock server started by hand.
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Built.folder + "/mock-server")
+        server.arguments = ["--port", "0"]
+        let pipe = Pipe()
+        server.standardOutput = pipe
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let url = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            .split(separator: " ").last.map(String.init) ?? ""
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+
+        let folder = try temporaryFolder()
+        let plain = try writeSpec(
+            #"{"name":"plain","question":"q","engines":["threaded"],"fixed":{"concurrency":2,"path":"/health"},"requests":20}"#,
+            name: "plain.json")
+        let faulty = try writeSpec(
+            #"{"name":"faulty","question":"q","engines":["threaded"],"fixed":{"errorRate":0.5},"requests":20}"#,
+            name: "faulty.json")
+        let db = folder + "/target.sqlite"
+        let result = try runExperiments(["run", plain, faulty, "--db", db, "--target", url])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("skipping faulty"))
+        let store = try LabStore.openForReading(path: db)
+        #expect(try store.cells().map(\.experiment) == ["plain"])
+        #expect(try store.runs().map(\.target) == [url])
+    }
 }

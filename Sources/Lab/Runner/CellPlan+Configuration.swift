@@ -1,6 +1,7 @@
 import AsyncPatterns
 import Foundation
 import HTTPEngines
+import LabStore
 
 extension CellPlan {
     private func number(_ name: String) -> Double { self[name].number ?? 0 }
@@ -37,5 +38,29 @@ extension CellPlan {
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension CellPlan {
+    /// The error rate the server injects over time, as `injected_error_rate` events: one at the start, and
+    /// one at the start of each phase of the spec's fault schedule (repeating schedules are not expanded).
+    func injectedErrorRateEvents(specServerJSON: String) -> [EventRecord] {
+        let base = self["errorRate"].number ?? 0
+        var events = [EventRecord(tNs: 0, kind: "injected_error_rate", value: base)]
+        guard let object = try? JSONSerialization.jsonObject(with: Data(specServerJSON.utf8)) as? [String: Any],
+            let phases = object["schedule"] as? [[String: Any]]
+        else { return events }
+        var start = 0.0
+        events.removeAll()
+        for phase in phases {
+            let rate = (phase["errorRate"] as? NSNumber)?.doubleValue ?? base
+            events.append(
+                EventRecord(
+                    tNs: Int64(start * 1_000_000), kind: "injected_error_rate", value: rate,
+                    detail: phase["name"] as? String))
+            start += (phase["durationMs"] as? NSNumber)?.doubleValue ?? 0
+        }
+        events.append(EventRecord(tNs: Int64(start * 1_000_000), kind: "injected_error_rate", value: base, detail: "after schedule"))
+        return events
     }
 }

@@ -23,6 +23,8 @@ public struct RunOptions: Sendable {
     public var dryRun = false
     /// The mock-server binary. Default: `mock-server` beside the running executable.
     public var mockServerPath: String?
+    /// Also write every record as JSON lines to this file (appending). Default none.
+    public var jsonlPath: String?
     /// Pin the mock server to the last CPU when the machine has two or more. Default true.
     public var pin = true
     /// The command line, for provenance.
@@ -107,7 +109,9 @@ public struct ExperimentRunner: Sendable {
                 ? "." : (options.databasePath as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true)
         let store = try LabStore.openForWriting(path: options.databasePath)
+        let jsonl = try options.jsonlPath.map { try JSONLWriter(path: $0) }
         try store.deleteUnfinishedCells()
+        try jsonl?.writeDeleteUnfinishedCells()
         let done = options.resume ? try store.completedCellKeys() : []
 
         // 3. Start the server.
@@ -123,7 +127,9 @@ public struct ExperimentRunner: Sendable {
         let interrupt = InterruptFlag.install()
         defer { interrupt.uninstall() }
         do {
-            try await sweep(plans, store: store, server: server, admin: admin, interrupt: interrupt, done: done, outcome: &outcome)
+            try await sweep(
+                plans, store: store, jsonl: jsonl, server: server, admin: admin, interrupt: interrupt, done: done,
+                outcome: &outcome)
         } catch {
             try? await admin.shutdown()
             throw error
@@ -133,8 +139,9 @@ public struct ExperimentRunner: Sendable {
     }
 
     private func sweep(
-        _ plans: [(spec: ExperimentSpec, cells: [CellPlan])], store: LabStore, server: MockServerProcess?,
-        admin: HTTPClient, interrupt: InterruptFlag, done: Set<String>, outcome: inout RunOutcome
+        _ plans: [(spec: ExperimentSpec, cells: [CellPlan])], store: LabStore, jsonl: JSONLWriter?,
+        server: MockServerProcess?, admin: HTTPClient, interrupt: InterruptFlag, done: Set<String>,
+        outcome: inout RunOutcome
     ) async throws {
 
         let provenance = Provenance.current()
@@ -153,17 +160,21 @@ public struct ExperimentRunner: Sendable {
                     swiftVersion: provenance.swiftVersion, os: provenance.os, kernel: provenance.kernel,
                     cpuModel: provenance.cpuModel, cores: provenance.cores, memoryBytes: provenance.memoryBytes,
                     target: options.target ?? "mock"))
+            if let jsonl, let run = try store.runs().last { try jsonl.writeRun(run) }
             for cell in pending {
                 if interrupt.isSet { break }
                 let label = "\(spec.name) \(cell.label(axes: spec.axisNames))"
                 progress.starting(label)
                 let summary = try await runCell(
-                    cell, spec: spec, runID: runID, store: store, server: server, admin: admin)
+                    cell, spec: spec, runID: runID, store: store, jsonl: jsonl, server: server, admin: admin)
                 progress.finished(label, summary: summary)
                 outcome.cellsRun += 1
             }
             let status = interrupt.isSet ? "interrupted" : "complete"
-            try store.finishRun(id: runID, status: status, endedAt: Timestamp.now())
+            let ended = Timestamp.now()
+            try store.finishRun(id: runID, status: status, endedAt: ended)
+            try jsonl?.writeRunStatus(id: runID, status: status, endedAt: ended)
+            try jsonl?.flush()
             if interrupt.isSet { break }
         }
         if interrupt.isSet {
@@ -175,8 +186,8 @@ public struct ExperimentRunner: Sendable {
     }
 
     private func runCell(
-        _ cell: CellPlan, spec: ExperimentSpec, runID: Int64, store: LabStore, server: MockServerProcess?,
-        admin: HTTPClient
+        _ cell: CellPlan, spec: ExperimentSpec, runID: Int64, store: LabStore, jsonl: JSONLWriter?,
+        server: MockServerProcess?, admin: HTTPClient
     ) async throws -> String {
         let seed = cell.seed(master: spec.seed)
         let requests = spec.requests(concurrency: Int(cell["concurrency"].number ?? 1))
@@ -197,9 +208,10 @@ public struct ExperimentRunner: Sendable {
             baseURL: baseURL, requests: requests, warmup: spec.warmup, seed: seed)
         let policy = try ResilienceSettings(cell: cell, baseJSON: spec.resilienceJSON).policy(seed: seed)
 
+        try jsonl?.writeCell(record)
         ProcessFigures.resetPeakRSS()
         let before = ResourceUsage.current()
-        let sink = StoreSink(store: store, cellID: record.id)
+        let sink = StoreSink(store: store, jsonl: jsonl, cellID: record.id, origin: .now)
         let result: Result<EngineRunSummary, Error>
         do {
             result = .success(try await makeEngine(cell.engine).run(configuration, policy: policy, sink: sink))
@@ -215,7 +227,11 @@ public struct ExperimentRunner: Sendable {
         if let server {
             record.server = try await server.figures(client: admin, cpuBefore: serverCPU)
         }
-        try store.insertEvents(policy.events(), cellID: record.id)
+        let events =
+            policy.events() + sink.events
+            + (server == nil ? [] : cell.injectedErrorRateEvents(specServerJSON: spec.serverJSON))
+        try store.insertEvents(events, cellID: record.id)
+        try jsonl?.writeEvents(events, cellID: record.id)
 
         switch result {
         case .success(let summary):
@@ -223,6 +239,8 @@ public struct ExperimentRunner: Sendable {
             record.elapsedNs = summary.elapsed.nanoseconds
             record.maxLatenessNs = summary.maxLateness.nanoseconds
             try store.completeCell(record)
+            try jsonl?.writeCell(record)
+            try jsonl?.flush()
             let seconds = Double(record.elapsedNs) / 1e9
             let rps = seconds > 0 ? Double(summary.completedRequests) / seconds : 0
             return "\(summary.completedRequests) requests, \(stored) samples, \(Int(rps.rounded())) req/s"
@@ -230,6 +248,8 @@ public struct ExperimentRunner: Sendable {
             record.status = "failed"
             record.error = "\(error)"
             try store.completeCell(record)
+            try jsonl?.writeCell(record)
+            try jsonl?.flush()
             return "FAILED: \(error)"
         }
     }

@@ -2,80 +2,61 @@ import AsyncPatterns
 import Foundation
 import LabStore
 
-/// A `SampleSink` that streams samples into the store from a writer thread of its own, in batched
-/// transactions, so an engine never waits on SQLite and memory stays bounded by the batch size.
-///
-/// Producers append under a lock; the writer wakes when a batch is full or every `flushInterval`,
-/// takes the whole buffer and inserts it in one transaction. `finish()` drains and joins.
+/// The recording path of one cell: engine → bounded pipeline (backpressure, never drops) → a writer
+/// thread that stores batches in SQLite (and JSONL when asked), so an engine never waits on disk and
+/// memory stays bounded by the pipeline's capacity however long the run.
 final class StoreSink: SampleSink, @unchecked Sendable {
-    private let condition = NSCondition()
-    private var buffer: [AttemptSample] = []
-    private var finished = false
-    private var writeError: Error?
-    private var written = 0
-    private let batchSize: Int
-    private let flushInterval: TimeInterval
-    private let store: LabStore
-    private let cellID: Int64
-    private let done = DispatchSemaphore(value: 0)
+    private let pipeline: Pipeline<AttemptSample>
+    private let lag: LagMonitor
 
-    /// Starts the writer thread for one cell. The store must not be used elsewhere until `finish()` returns.
-    init(store: LabStore, cellID: Int64, batchSize: Int = 8192, flushInterval: TimeInterval = 0.2) {
-        self.store = store
-        self.cellID = cellID
-        self.batchSize = batchSize
-        self.flushInterval = flushInterval
-        buffer.reserveCapacity(batchSize)
-        let thread = Thread { [self] in writerLoop() }
-        thread.name = "store-writer"
-        thread.start()
+    /// Starts the writer thread and the lag monitor for one cell. `store` and `jsonl` must not be used
+    /// elsewhere until `finish()` returns.
+    init(store: LabStore, jsonl: JSONLWriter? = nil, cellID: Int64, origin: ContinuousClock.Instant = .now) {
+        pipeline = Pipeline(
+            configuration: PipelineConfiguration(capacity: 65_536, fullPolicy: .block, maxBatchSize: 8192),
+            origin: origin)
+        lag = LagMonitor(configuration: .init(interval: .milliseconds(20)), origin: origin)
+        let writers = Writers(store: store, jsonl: jsonl)
+        pipeline.startConsumer(name: "store-writer") { batch in
+            try writers.store.insertSamples(batch, cellID: cellID)
+            try writers.jsonl?.writeSamples(batch, cellID: cellID)
+        }
+        lag.start()
     }
 
     func record(_ sample: AttemptSample) {
-        condition.lock()
-        buffer.append(sample)
-        let full = buffer.count >= batchSize
-        condition.unlock()
-        if full { condition.signal() }
+        _ = pipeline.push(sample)
     }
 
-    /// Writes what is left, stops the writer and returns how many samples were stored.
-    /// - Throws: the first store error the writer hit.
+    /// Drains the pipeline, stops the writer and the lag monitor, and returns how many samples were stored.
+    /// Afterwards `events` holds queue depth and scheduling lag over time, with their summaries.
+    /// - Throws: the first error the writer hit.
     func finish() throws -> Int {
-        condition.lock()
-        finished = true
-        condition.unlock()
-        condition.signal()
-        done.wait()
-        if let writeError { throw writeError }
-        return written
+        let summary = lag.stop()
+        let metrics = try pipeline.finish()
+        var events = pipeline.drainDepthSeries().map {
+            EventRecord(tNs: $0.tNs, kind: "queue_depth", value: Double($0.depth))
+        }
+        events += lag.drainSamples().map { EventRecord(tNs: $0.tNs, kind: "lag_ns", value: Double($0.lagNs)) }
+        let end = events.map(\.tNs).max() ?? 0
+        events.append(EventRecord(tNs: end, kind: "lag_max_ns", value: Double(summary.maxNs)))
+        events.append(EventRecord(tNs: end, kind: "lag_p95_ns", value: Double(summary.p95Ns)))
+        events.append(
+            EventRecord(
+                tNs: end, kind: "pipeline", value: Double(metrics.peakDepth),
+                detail: "produced \(metrics.produced), stored \(metrics.consumed), dropped \(metrics.dropped), "
+                    + "batches \(metrics.batches), producer waits \(metrics.producerWaits), "
+                    + "max batch \(metrics.batchNanosMax / 1000) us"))
+        self.events = events
+        return metrics.consumed
     }
 
-    private func writerLoop() {
-        while true {
-            condition.lock()
-            if buffer.count < batchSize && !finished {
-                _ = condition.wait(until: Date().addingTimeInterval(flushInterval))
-            }
-            let batch = buffer
-            buffer.removeAll(keepingCapacity: true)
-            let stop = finished
-            condition.unlock()
-            if !batch.isEmpty && writeError == nil {
-                do {
-                    try store.insertSamples(batch, cellID: cellID)
-                    written += batch.count
-                } catch {
-                    writeError = error
-                }
-            }
-            if stop {
-                condition.lock()
-                let empty = buffer.isEmpty
-                condition.unlock()
-                if empty { break }
-            }
-        }
-        done.signal()
+    /// After `finish()`: the recording's events for the `events` table.
+    private(set) var events: [EventRecord] = []
+
+    /// The store and JSONL writer, handed to the writer thread.
+    private struct Writers: @unchecked Sendable {
+        let store: LabStore
+        let jsonl: JSONLWriter?
     }
 }

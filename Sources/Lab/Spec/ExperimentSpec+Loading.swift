@@ -324,9 +324,9 @@ private struct Validator {
                 if let data = try? JSONSerialization.data(withJSONObject: serverDict, options: [.sortedKeys]) {
                     serverJSON = String(decoding: data, as: UTF8.self)
                     do {
-                        _ = try JSONDecoder().decode(MockServerConfiguration.self, from: data)
+                        _ = try MockServerConfiguration.decode(json: data, source: "server")
                     } catch {
-                        fail("server", "is not a valid mock-server configuration: \(describeDecoding(error))")
+                        fail("server", "is not a valid mock-server configuration: \(error)")
                     }
                 }
             }
@@ -395,21 +395,6 @@ private func describe(_ value: Any) -> String {
     case is [String: Any]: return "an object"
     case is NSNull: return "null"
     default: return "\(value)"
-    }
-}
-
-private func describeDecoding(_ error: Error) -> String {
-    guard let error = error as? DecodingError else { return "\(error)" }
-    func path(_ context: DecodingError.Context) -> String {
-        context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-    }
-    switch error {
-    case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-        return "server\(path(context)): \(context.debugDescription)"
-    case .keyNotFound(let key, let context):
-        return "server\(path(context)).\(key.stringValue) is required"
-    @unknown default:
-        return "\(error)"
     }
 }
 
