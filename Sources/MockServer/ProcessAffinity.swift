@@ -1,0 +1,50 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Pins the whole process to one CPU.
+public enum ProcessAffinity {
+    /// Why pinning failed.
+    public struct PinError: Error, Sendable, CustomStringConvertible {
+        /// What went wrong and what to try.
+        public let description: String
+    }
+
+    /// Pins every thread of this process (and threads created later) to CPU `cpu`.
+    /// Throws `PinError` if the CPU does not exist or the kernel refuses (e.g. in a restricted container).
+    public static func pin(toCPU cpu: Int) throws(PinError) {
+        #if os(Linux)
+            let available = sysconf(Int32(_SC_NPROCESSORS_CONF))
+            guard cpu >= 0, cpu < 1024, available <= 0 || cpu < available else {
+                throw PinError(description: "--cpu \(cpu): no such CPU; allowed: 0...\(max(0, available - 1))")
+            }
+            // cpu_set_t and sched_setaffinity are behind _GNU_SOURCE, which Swift's Glibc module does not define:
+            // use a 1024-bit mask and look the function up at run time.
+            typealias SetAffinity = @convention(c) (pid_t, Int, UnsafeRawPointer) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_setaffinity") else {
+                throw PinError(description: "sched_setaffinity is not available; pin with `taskset -c \(cpu)` instead")
+            }
+            let setAffinity = unsafeBitCast(symbol, to: SetAffinity.self)
+            var mask = [UInt64](repeating: 0, count: 16)
+            mask[cpu / 64] |= 1 << UInt64(cpu % 64)
+            // Threads already running (the main thread, runtime threads) are pinned one by one; new threads inherit.
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            var failures: [String] = []
+            for task in tasks.isEmpty ? ["0"] : tasks {
+                guard let tid = Int32(task) else { continue }
+                if (mask.withUnsafeBytes { setAffinity(tid, $0.count, $0.baseAddress!) }) != 0 {
+                    failures.append("thread \(tid): \(String(cString: strerror(errno)))")
+                }
+            }
+            if !failures.isEmpty {
+                throw PinError(
+                    description: "cannot pin to CPU \(cpu) (\(failures.joined(separator: "; "))); "
+                        + "check the CPUs this process may use with `taskset -p $$`")
+            }
+        #else
+            throw PinError(description: "pinning to a CPU is supported on Linux only")
+        #endif
+    }
+}

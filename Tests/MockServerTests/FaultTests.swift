@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+
+@testable import MockServer
+
+@Suite(.timeLimit(.minutes(1))) struct FaultTests {
+    private func failing(_ kind: MockServerConfiguration.FaultKind) -> MockServerConfiguration {
+        MockServerConfiguration(
+            errorRate: 1, faults: .only(kind), spikeMs: 60,
+            rateLimit: .init(retryAfterMinSeconds: 3, retryAfterMaxSeconds: 7))
+    }
+
+    @Test(arguments: [(MockServerConfiguration.FaultKind.status500, 500), (.status503, 503), (.status429, 429)])
+    func statusFaults(kind: MockServerConfiguration.FaultKind, status: Int) async throws {
+        try await withRunningMockServer(failing(kind)) { server in
+            let port = server.port
+            let response = try await onThread { try httpGet(port: port, "/get", headers: [("X-Request-Id", "a")]) }
+            #expect(response.status == status)
+            if kind == .status429 {
+                #expect(response.header("Retry-After").flatMap(Int.init).map { (3...7).contains($0) } == true)
+            }
+            // /health is never failed.
+            let status1 = try await onThread { try httpGet(port: port, "/health").status }
+            #expect(status1 == 200)
+            let counters = server.counters()
+            #expect(counters.byFault[kind.rawValue] == 1)
+            #expect(counters.byStatus[String(status)] == 1)
+        }
+    }
+
+    @Test func spikeAddsLatencyAndAnswers200() async throws {
+        try await withRunningMockServer(failing(.spike)) { server in
+            let port = server.port
+            let response = try await onThread { try httpGet(port: port, "/get") }
+            #expect(response.status == 200)
+            let counters = server.counters()
+            #expect(counters.byFault["spike"] == 1)
+            #expect(counters.serviceTime.maxNs >= 60_000_000)
+        }
+    }
+
+    @Test func resetClosesTheConnectionWithoutAnswer() async throws {
+        try await withRunningMockServer(failing(.reset)) { server in
+            let port = server.port
+            let outcome = try await onThread {
+                let connection = try TestConnection(port: port)
+                try connection.send("GET /get HTTP/1.1\r\nHost: x\r\n\r\n")
+                return connection.waitForClose()
+            }
+            #expect(outcome == "reset")
+            #expect(server.counters().byFault["reset"] == 1)
+            let status2 = try await onThread { try httpGet(port: port, "/health").status }
+            #expect(status2 == 200)
+        }
+    }
+
+    @Test func hangNeverAnswersAndTheServerGoesOn() async throws {
+        try await withRunningMockServer(failing(.hang)) { server in
+            let port = server.port
+            let outcome = try await onThread {
+                let connection = try TestConnection(port: port, timeout: 0.3)
+                try connection.send("GET /get HTTP/1.1\r\nHost: x\r\n\r\n")
+                return connection.waitForClose()
+            }
+            #expect(outcome == "timeout")
+            #expect(server.counters().byFault["hang"] == 1)
+            let status3 = try await onThread { try httpGet(port: port, "/health").status }
+            #expect(status3 == 200)
+        }
+    }
+
+    @Test func faultMixIsDeterministicPerRequest() async throws {
+        let mix = MockServerConfiguration.FaultMix(status500: 1, status503: 1, status429: 1)
+        try await withRunningMockServer(.init(seed: 11, errorRate: 0.5, faults: mix)) { server in
+            let port = server.port
+            let statuses = try await onThread {
+                let connection = try TestConnection(port: port)
+                return try (0..<60).map { i in
+                    try connection.get("/get?request_id=q\(i)&attempt=2").status
+                }
+            }
+            let expected = (0..<60).map { i -> Int in
+                guard MockServer.shouldFail(seed: 11, requestID: "q\(i)", attempt: 2, errorRate: 0.5) else {
+                    return 200
+                }
+                return Int(MockServer.faultKind(seed: 11, requestID: "q\(i)", attempt: 2, mix: mix).rawValue)!
+            }
+            #expect(statuses == expected)
+            #expect(Set(statuses) == [200, 500, 503, 429])
+        }
+    }
+
+    @Test func scheduleSwitchesPhasesOverTime() async throws {
+        let configuration = MockServerConfiguration(schedule: [
+            .init(name: "healthy", durationMs: 200), .init(name: "down", durationMs: 60_000, errorRate: 1),
+        ])
+        try await withRunningMockServer(configuration) { server in
+            let port = server.port
+            // The first phase lasts 200 ms: a request after 300 ms arrives in the second one.
+            try await Task.sleep(for: .milliseconds(300))
+            let late = try await onThread { try httpGet(port: port, "/get") }
+            #expect(late.status == 500)
+            #expect(server.counters().byPhase == ["down": 1])
+            // Applying a configuration restarts the schedule clock.
+            try server.apply(
+                .init(schedule: [.init(name: "up", durationMs: 60_000), .init(durationMs: 1, errorRate: 1)]))
+            let again = try await onThread { try httpGet(port: port, "/get") }
+            #expect(again.status == 200)
+            #expect(server.counters().byPhase == ["down": 1, "up": 1])
+        }
+    }
+
+    @Test func capacityRejectsAboveTheLimit() async throws {
+        let configuration = MockServerConfiguration(
+            latency: .fixed(ms: 400), capacity: .init(limit: 2, whenFull: .reject))
+        try await withRunningMockServer(configuration) { server in
+            let port = server.port
+            let statuses = TestList<Int>()
+            await onThreads(5, count: 5) { _ in
+                statuses.append((try? httpGet(port: port, "/get").status) ?? -1)
+            }
+            #expect(statuses.all.filter { $0 == 200 }.count == 2)
+            #expect(statuses.all.filter { $0 == 503 }.count == 3)
+            let counters = server.counters()
+            #expect(counters.byFault["overload"] == 3)
+            #expect(counters.peakInFlight == 2)
+            #expect(counters.inFlight == 0)
+        }
+    }
+
+    @Test func capacityQueuesAboveTheLimit() async throws {
+        let configuration = MockServerConfiguration(latency: .fixed(ms: 20), capacity: .init(limit: 1))
+        try await withRunningMockServer(configuration) { server in
+            let port = server.port
+            let statuses = TestList<Int>()
+            await onThreads(6, count: 12) { _ in
+                statuses.append((try? httpGet(port: port, "/get").status) ?? -1)
+            }
+            #expect(statuses.all == Array(repeating: 200, count: 12))
+            let counters = server.counters()
+            #expect(counters.peakInFlight == 1)
+            #expect(counters.inFlight == 0 && counters.queued == 0)
+            #expect(counters.serviceTime.count == 12)
+        }
+    }
+}
