@@ -8,6 +8,9 @@ public enum EngineKind: String, Sendable, Hashable, Codable, CaseIterable {
     case threaded
     /// Swift structured concurrency over AsyncHTTPClient, at most N requests in flight.
     case async
+    /// Swift structured concurrency over libcurl's multi interface (one driver thread), at most N in flight.
+    /// Same model as `async` with the HTTP library of `sync` and `threaded`, to separate the two effects.
+    case asyncCurl = "async_curl"
 }
 
 /// Whether connections are reused.

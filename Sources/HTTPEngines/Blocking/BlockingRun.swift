@@ -1,0 +1,46 @@
+import AsyncPatterns
+
+/// The run loop shared by the sync and threaded engines: `workers` OS threads, each with its own libcurl
+/// handle, pulling logical request ids from the shared counter until none are left.
+enum BlockingRun {
+    /// Runs the configuration on `workers` threads and returns the summary.
+    /// - Throws: `CurlError` when libcurl cannot be initialised; `CancellationError` is never thrown: a
+    ///   cancelled run ends its remaining requests as `.cancelled` and returns normally.
+    static func run(
+        _ configuration: EngineConfiguration, workers: Int, name: String, policy: any AttemptPolicy,
+        sink: any SampleSink
+    ) async throws -> EngineRunSummary {
+        try CurlGlobal.ensureInitialized()
+        if workers > 1 { try FileDescriptorLimit.raise(toAtLeast: workers * 2 + 64) }
+        let control = RunControl(configuration: configuration, policy: policy, sink: sink)
+        let url = configuration.baseURL + configuration.path
+        await withTaskCancellationHandler {
+            await ThreadGroup.run(count: workers, name: name) { _ in
+                worker(control: control, url: url)
+            }
+        } onCancel: {
+            control.stop()
+        }
+        return control.summary()
+    }
+
+    private static func worker(control: RunControl, url: String) {
+        let client: CurlEasyClient?
+        do {
+            client = try CurlEasyClient(url: url, configuration: control.configuration, clock: control.clock) {
+                control.isAborting
+            }
+        } catch {
+            client = nil
+        }
+        while let ticket = control.take() {
+            control.driveBlocking(ticket) { attempt in
+                guard let client else {
+                    let now = control.clock.now()
+                    return TransportResult(startNs: now, endNs: now, status: 0, errorClass: .other, bytes: 0)
+                }
+                return client.send(requestID: Int64(ticket.id), attempt: attempt)
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+/// Returns the engine that implements `kind`.
+public func makeEngine(_ kind: EngineKind) -> any Engine {
+    switch kind {
+    case .sync: return SyncEngine()
+    case .threaded: return ThreadedEngine()
+    case .async: return AsyncEngine()
+    case .asyncCurl: return AsyncCurlEngine()
+    }
+}
