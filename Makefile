@@ -58,3 +58,15 @@ perf: release ## Print the performance figures and write results/perf.json (ONLY
 	@scripts/ensure-packages.sh $(PERF_PACKAGES)
 	@mkdir -p results
 	$(RELEASE)/experiments perf --out results/perf.json $(if $(ONLY),--only $(ONLY),)
+
+.PHONY: benchmark benchmark-resilience benchmark-full
+
+benchmark: release ## Seed parity: sync, threaded, async x pooled, naive; 5000 requests at 5 ms +-20% (ARGS='--concurrency 64').
+	$(RELEASE)/experiments benchmark $(ARGS)
+
+benchmark-resilience: release ## Seed parity: breaker + retries through healthy, 100% errors, recovered; fails if a transition is missing.
+	$(RELEASE)/experiments benchmark-resilience $(ARGS)
+
+benchmark-full: release ## Seed parity: 60 s at concurrency 200 streaming to SQLite and JSONL; RSS every 10 s.
+	@mkdir -p results
+	$(RELEASE)/experiments benchmark-full $(ARGS)

@@ -12,7 +12,7 @@ struct ExperimentsCommand: AsyncParsableCommand {
             spec's master seed and the cell's parameters, so a sweep can be repeated exactly. Render the
             results with `swift run report --format markdown`.
             """,
-        subcommands: [Run.self, List.self, Merge.self, Perf.self],
+        subcommands: [Run.self, List.self, Merge.self, Perf.self, Benchmark.self, BenchmarkResilience.self, BenchmarkFull.self],
         defaultSubcommand: Run.self
     )
 }
