@@ -27,7 +27,7 @@ release: deps ## Release build (used for every figure).
 
 test: deps ## Build and run all tests.
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build --no-parallel
 
 lint: ## Fail on any formatting difference.
 	swift format lint --strict --recursive Package.swift Sources Tests

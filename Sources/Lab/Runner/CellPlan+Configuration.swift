@@ -42,8 +42,8 @@ extension CellPlan {
 }
 
 extension CellPlan {
-    /// The error rate the server injects over time, as `injected_error_rate` events: one at the start, and
-    /// one at the start of each phase of the spec's fault schedule (repeating schedules are not expanded).
+    /// The error rate the server injects over time, as `injected_error_rate` events: the base rate at the
+    /// start, or one event at the start of each phase of the spec's fault schedule (repeats not expanded).
     func injectedErrorRateEvents(specServerJSON: String) -> [EventRecord] {
         let base = self["errorRate"].number ?? 0
         var events = [EventRecord(tNs: 0, kind: "injected_error_rate", value: base)]
@@ -60,7 +60,6 @@ extension CellPlan {
                     detail: phase["name"] as? String))
             start += (phase["durationMs"] as? NSNumber)?.doubleValue ?? 0
         }
-        events.append(EventRecord(tNs: Int64(start * 1_000_000), kind: "injected_error_rate", value: base, detail: "after schedule"))
         return events
     }
 }

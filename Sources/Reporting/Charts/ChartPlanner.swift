@@ -447,7 +447,8 @@ enum ChartPlanner {
     /// 0 closed, 1 half-open, 2 open: from the transition's detail (`a->b...`), else its value.
     static func breakerLevel(_ event: EventRecord) -> Double {
         if let detail = event.detail, let arrow = detail.range(of: "->") {
-            let target = detail[arrow.upperBound...].prefix { $0.isLetter || $0 == "_" || $0 == "-" }.lowercased()
+            let target = detail[arrow.upperBound...].drop { $0 == " " }
+                .prefix { $0.isLetter || $0 == "_" || $0 == "-" }.lowercased()
             switch target {
             case "closed": return 0
             case "half_open", "half-open", "halfopen": return 1
