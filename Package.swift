@@ -72,7 +72,8 @@ let package = Package(
         ),
         .target(
             name: "Lab",
-            dependencies: ["AsyncPatterns", "HTTPEngines", "MockServer", "LabStore", "Reporting",
+            dependencies: [
+                "AsyncPatterns", "HTTPEngines", "MockServer", "LabStore", "Reporting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -106,7 +107,8 @@ let package = Package(
         .testTarget(name: "HTTPEnginesTests", dependencies: ["HTTPEngines", "MockServer"], swiftSettings: strict),
         .testTarget(name: "LabStoreTests", dependencies: ["LabStore"], swiftSettings: strict),
         .testTarget(
-            name: "ReportingTests", dependencies: ["Reporting", "LabStore"], exclude: ["Fixtures"], swiftSettings: strict),
+            name: "ReportingTests", dependencies: ["Reporting", "LabStore"], exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["AsyncPatterns", "LabStore"], swiftSettings: strict),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabStore"], swiftSettings: strict),
     ]

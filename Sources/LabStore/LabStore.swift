@@ -263,7 +263,10 @@ public final class LabStore {
 
     /// The cell keys already complete, for resuming.
     public func completedCellKeys() throws -> Set<String> {
-        Set(try database.query("SELECT cell_key FROM cells WHERE status = 'complete'").compactMap { $0["cell_key"].string })
+        Set(
+            try database.query("SELECT cell_key FROM cells WHERE status = 'complete'").compactMap {
+                $0["cell_key"].string
+            })
     }
 
     /// Calls `body` with every sample of a cell, in insertion order, without holding them all in memory.
@@ -290,7 +293,8 @@ public final class LabStore {
         try database.query(
             "SELECT t_ns, kind, value, detail FROM events WHERE cell_id = ? ORDER BY t_ns, rowid", [.integer(cellID)]
         ).map { row in
-            EventRecord(tNs: row["t_ns"].int ?? 0, kind: row["kind"].string ?? "", value: row["value"].double,
+            EventRecord(
+                tNs: row["t_ns"].int ?? 0, kind: row["kind"].string ?? "", value: row["value"].double,
                 detail: row["detail"].string)
         }
     }
@@ -318,7 +322,8 @@ public final class LabStore {
             concurrency: Int(row["concurrency"].int ?? 0), repetition: Int(row["repetition"].int ?? 0),
             params: row["params"].string ?? "{}", seed: UInt64(bitPattern: row["seed"].int ?? 0),
             status: row["status"].string ?? "", error: row["error"].string,
-            plannedRequests: Int(row["planned_requests"].int ?? 0), warmupRequests: Int(row["warmup_requests"].int ?? 0),
+            plannedRequests: Int(row["planned_requests"].int ?? 0),
+            warmupRequests: Int(row["warmup_requests"].int ?? 0),
             startedAt: row["started_at"].string ?? "", elapsedNs: row["elapsed_ns"].int ?? 0,
             maxLatenessNs: row["max_lateness_ns"].int ?? 0, client: client, server: server)
     }

@@ -36,7 +36,8 @@ public final class SQLiteDatabase {
             throw StoreError.cannotOpen(path: path, reason: message)
         }
         self.handle = db
-        let ms = Int32(busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = Int32(
+            busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000)
         sqlite3_busy_timeout(db, ms)
     }
 

@@ -12,7 +12,9 @@ struct ExperimentsCommand: AsyncParsableCommand {
             spec's master seed and the cell's parameters, so a sweep can be repeated exactly. Render the
             results with `swift run report --format markdown`.
             """,
-        subcommands: [Run.self, List.self, Merge.self, Perf.self, Benchmark.self, BenchmarkResilience.self, BenchmarkFull.self],
+        subcommands: [
+            Run.self, List.self, Merge.self, Perf.self, Benchmark.self, BenchmarkResilience.self, BenchmarkFull.self,
+        ],
         defaultSubcommand: Run.self
     )
 }
@@ -40,7 +42,9 @@ extension ExperimentsCommand {
         @Option(name: .long, help: "Run only slice i of n of every grid, e.g. 2/4 (merge the databases afterwards).")
         var shard: String?
 
-        @Option(name: .long, help: "Measure this HTTP server instead of the mock server (fault-injection specs are skipped).")
+        @Option(
+            name: .long,
+            help: "Measure this HTTP server instead of the mock server (fault-injection specs are skipped).")
         var target: String?
 
         @Flag(name: .long, help: "Print every cell of the grid with its id and seed, and run nothing.")
@@ -96,7 +100,9 @@ extension ExperimentsCommand {
 
         func run() throws {
             do {
-                for line in try Catalogue.describe(specPaths: specs.isEmpty ? try Catalogue.defaultSpecPaths() : specs, quick: quick) {
+                for line in try Catalogue.describe(
+                    specPaths: specs.isEmpty ? try Catalogue.defaultSpecPaths() : specs, quick: quick)
+                {
                     print(line)
                 }
             } catch {
@@ -109,7 +115,8 @@ extension ExperimentsCommand {
     struct Perf: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure the performance figures (release builds only) and write them as JSON.",
-            discussion: "Prints a table: figure, value, unit, target, pass or MISS, and the command that reproduces it.")
+            discussion: "Prints a table: figure, value, unit, target, pass or MISS, and the command that reproduces it."
+        )
 
         @Option(name: .long, help: "Only figures whose names start with this prefix, e.g. mock.")
         var only: String = ""

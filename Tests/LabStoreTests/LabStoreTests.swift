@@ -44,7 +44,8 @@ func samples(_ count: Int) -> [AttemptSample] {
             var cell = sampleCell(runID: runID)
             cell.id = try store.insertCell(cell)
             try store.insertSamples(samples(3), cellID: cell.id)
-            try store.insertEvents([EventRecord(tNs: 5, kind: "breaker_transition", detail: "closed->open")], cellID: cell.id)
+            try store.insertEvents(
+                [EventRecord(tNs: 5, kind: "breaker_transition", detail: "closed->open")], cellID: cell.id)
             cell.status = "complete"
             cell.client = ResourceFigures(
                 cpuUserSeconds: 1, cpuSysSeconds: 2, peakRSSBytes: 3, voluntarySwitches: 4, involuntarySwitches: 5)
@@ -83,7 +84,8 @@ func samples(_ count: Int) -> [AttemptSample] {
             let path = dir.appendingPathComponent("lab.sqlite").path
             do {
                 let db = try SQLiteDatabase(path: path)
-                try db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (99);")
+                try db.execute(
+                    "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (99);")
             }
             let before = try Data(contentsOf: URL(fileURLWithPath: path))
             #expect {

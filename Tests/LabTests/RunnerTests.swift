@@ -7,7 +7,8 @@ import Testing
 /// The executables built beside the test bundle (`swift build --build-tests` builds them too).
 enum Built {
     static var folder: String {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let me =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var url = URL(fileURLWithPath: me).deletingLastPathComponent()
         // On Linux the test runner lives in .build/<config>/ itself; elsewhere inside a bundle.
         while !FileManager.default.fileExists(atPath: url.appendingPathComponent("experiments").path),
@@ -46,7 +47,9 @@ func runExperiments(_ arguments: [String], interruptAfterCells: Int? = nil) thro
         if chunk.isEmpty { break }
         errors.append(chunk)
         if let limit = interruptAfterCells, !interrupted {
-            let finished = String(decoding: errors, as: UTF8.self).split(separator: "\n").filter { $0.contains("requests,") }
+            let finished = String(decoding: errors, as: UTF8.self).split(separator: "\n").filter {
+                $0.contains("requests,")
+            }
             if finished.count >= limit {
                 kill(process.processIdentifier, SIGINT)
                 interrupted = true
@@ -122,7 +125,9 @@ func cellKeys(_ path: String) throws -> [String] {
         let folder = try temporaryFolder()
         let db = folder + "/lab.sqlite"
         // A database from an earlier good run must stay byte-identical.
-        let good = try runExperiments(["run", try writeSpec(tinySpec.replacingOccurrences(of: "[1, 2, 4]", with: "[1]")), "--db", db])
+        let good = try runExperiments([
+            "run", try writeSpec(tinySpec.replacingOccurrences(of: "[1, 2, 4]", with: "[1]")), "--db", db,
+        ])
         #expect(good.status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: db))
         let bad = """
@@ -185,7 +190,8 @@ func cellKeys(_ path: String) throws -> [String] {
         #expect(try cellKeys(merged) == cellKeys(full))
         let store = try LabStore.openForReading(path: merged)
         let samples = try store.database.query("SELECT count(*) AS n FROM samples").first?["n"].int
-        let fullSamples = try LabStore.openForReading(path: full).database.query("SELECT count(*) AS n FROM samples").first?["n"].int
+        let fullSamples = try LabStore.openForReading(path: full).database.query("SELECT count(*) AS n FROM samples")
+            .first?["n"].int
         #expect(samples == fullSamples)
     }
 
@@ -207,7 +213,8 @@ func cellKeys(_ path: String) throws -> [String] {
             if chunk.isEmpty { break }
             line.append(chunk)
         }
-        let url = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let url =
+            String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             .split(separator: " ").last.map(String.init) ?? ""
         #expect(url.hasPrefix("http://127.0.0.1:"))
 

@@ -36,44 +36,104 @@ let validSpec = """
     /// Each malformed spec must fail with a message naming the file and the key path.
     @Test(arguments: [
         (#"{"name":"x","question":"q","engines":["sink"]}"#, "engines[0]", "Did you mean `sync`?"),
-        (#"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":[0]}}"#, "axes.concurrency[0]", "out of range"),
-        (#"{"name":"x","question":"q","engines":["sync"],"fixed":{"errorRate":1.5}}"#, "fixed.errorRate", "out of range"),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":[0]}}"#, "axes.concurrency[0]",
+            "out of range"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"fixed":{"errorRate":1.5}}"#, "fixed.errorRate",
+            "out of range"
+        ),
         (#"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":[]}}"#, "axes.concurrency", "is empty"),
-        (#"{"name":"x","question":"q","engines":["sync"],"repetitons":3}"#, "repetitons", "Did you mean `repetitions`?"),
-        (#"{"name":"x","question":"q","engines":["sync"],"fixed":{"concurency":3}}"#, "fixed.concurency", "Did you mean `concurrency`?"),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"repetitons":3}"#, "repetitons",
+            "Did you mean `repetitions`?"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"fixed":{"concurency":3}}"#, "fixed.concurency",
+            "Did you mean `concurrency`?"
+        ),
         (#"{"name":"x","question":"q","engines":["sync"],"requests":"many"}"#, "requests", "expected a whole number"),
         (#"{"name":"x","question":"q","engines":"sync"}"#, "engines", "expected a list"),
         (#"{"name":"x","engines":["sync"]}"#, "question", "is required"),
         (#"{"name":"x y","question":"q","engines":["sync"]}"#, "name", "may hold only"),
         (#"{"name":"x","question":"q","engines":["sync"],"fixed":{"load":"poisson"}}"#, "fixed.rate", "needs a rate"),
-        (#"{"name":"x","question":"q","engines":["sync"],"fixed":{"budget":"tokens:5"}}"#, "fixed.budget", "expected `none`"),
-        (#"{"name":"x","question":"q","engines":["sync"],"fixed":{"pooling":"pool"}}"#, "fixed.pooling", "Did you mean `pooled`?"),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"fixed":{"budget":"tokens:5"}}"#, "fixed.budget",
+            "expected `none`"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"fixed":{"pooling":"pool"}}"#, "fixed.pooling",
+            "Did you mean `pooled`?"
+        ),
         (#"{"name":"x","question":"q","engines":[]}"#, "engines", "is empty"),
         (#"{"name":"x","question":"q","engines":["sync","sync"]}"#, "engines[1]", "appears twice"),
-        (#"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":[1,1]}}"#, "axes.concurrency[1]", "appears twice"),
-        (#"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":["many"]}}"#, "axes.concurrency[0]", "expected a whole number"),
-        (#"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":[1.5]}}"#, "axes.concurrency[0]", "expected a whole number"),
-        (#"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":4}}"#, "axes.concurrency", "expected a list"),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":[1,1]}}"#, "axes.concurrency[1]",
+            "appears twice"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":["many"]}}"#, "axes.concurrency[0]",
+            "expected a whole number"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":[1.5]}}"#, "axes.concurrency[0]",
+            "expected a whole number"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":4}}"#, "axes.concurrency",
+            "expected a list"
+        ),
         (#"{"name":"x","question":"q","engines":["sync"],"axes":{"colour":[1]}}"#, "axes.colour", "unknown parameter"),
-        (#"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":[1]},"fixed":{"concurrency":2}}"#, "fixed.concurrency", "is also an axis"),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":[1]},"fixed":{"concurrency":2}}"#,
+            "fixed.concurrency", "is also an axis"
+        ),
         (#"{"name":"x","question":"q","engines":["sync"],"requests":0}"#, "requests", "out of range"),
         (#"{"name":"x","question":"q","engines":["sync"],"repetitions":0}"#, "repetitions", "out of range"),
         (#"{"name":"x","question":"q","engines":["sync"],"seed":-1}"#, "seed", "out of range"),
         (#"{"name":"x","question":"q","engines":["sync"],"warmup":true}"#, "warmup", "expected a whole number"),
         (#"{"name":"x","question":"q","engines":["sync"],"fixed":{"path":"get"}}"#, "fixed.path", "starting with `/`"),
-        (#"{"name":"x","question":"q","engines":["sync"],"fixed":{"latencyModel":"gaussian"}}"#, "fixed.latencyModel", "is not allowed"),
-        (#"{"name":"x","question":"q","engines":["sync"],"fixed":{"budget":"ratio:2"}}"#, "fixed.budget", "expected `none`"),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"fixed":{"latencyModel":"gaussian"}}"#,
+            "fixed.latencyModel", "is not allowed"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"fixed":{"budget":"ratio:2"}}"#, "fixed.budget",
+            "expected `none`"
+        ),
         (#"{"name":"x","question":"q","engines":["sync"],"fixed":{"jitter":-0.1}}"#, "fixed.jitter", "out of range"),
         (#"{"name":"x","question":"q","engines":["sync"],"filters":{"engine":"sync"}}"#, "filters", "expected a list"),
-        (#"{"name":"x","question":"q","engines":["sync"],"filters":[{"engine":"turbo"}]}"#, "filters[0].engine", "expected an engine"),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"filters":[{"engine":"turbo"}]}"#, "filters[0].engine",
+            "expected an engine"
+        ),
         (#"{"name":"x","question":"q","engines":["sync"],"filters":[{}]}"#, "filters[0]", "would remove every cell"),
-        (#"{"name":"x","question":"q","engines":["sync"],"filters":[{"concurrency":{"above":3}}]}"#, "filters[0].concurrency.above", "unknown key"),
-        (#"{"name":"x","question":"q","engines":["sync"],"quick":{"request":5}}"#, "quick.request", "Did you mean `requests`?"),
-        (#"{"name":"x","question":"q","engines":["sync"],"server":{"schedule":[{"durationMs":-5}]}}"#, "server", "not a valid mock-server configuration"),
-        (#"{"name":"x","question":"q","engines":["sync"],"server":{"errorRat":0.1}}"#, "server", "not a valid mock-server configuration"),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"filters":[{"concurrency":{"above":3}}]}"#,
+            "filters[0].concurrency.above", "unknown key"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"quick":{"request":5}}"#, "quick.request",
+            "Did you mean `requests`?"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"server":{"schedule":[{"durationMs":-5}]}}"#, "server",
+            "not a valid mock-server configuration"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"server":{"errorRat":0.1}}"#, "server",
+            "not a valid mock-server configuration"
+        ),
         (#"{"name":"x","question":"q","engines":["sync"],"server":[]}"#, "server", "expected an object"),
-        (#"{"name":"x","question":"q","engines":["sync"],"resilience":{"retry":{"maxAttempts":0}}}"#, "resilience", "maxAttempts"),
-        (#"{"name":"x","question":"q","engines":["sync"],"axes":{"load":["fixed"]},"fixed":{"rate":0}}"#, "fixed.rate", "needs a rate"),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"resilience":{"retry":{"maxAttempts":0}}}"#, "resilience",
+            "maxAttempts"
+        ),
+        (
+            #"{"name":"x","question":"q","engines":["sync"],"axes":{"load":["fixed"]},"fixed":{"rate":0}}"#,
+            "fixed.rate", "needs a rate"
+        ),
         (#"["not", "an", "object"]"#, "", "expected an object"),
     ])
     func rejectsMalformedSpecs(text: String, keyPath: String, fragment: String) throws {
@@ -109,7 +169,10 @@ let validSpec = """
     @Test func syncRunsOnlyAtConcurrencyOneAndKeysAreStable() throws {
         let spec = try ExperimentSpec.load(path: try writeSpec(validSpec))
         let grid = spec.grid()
-        #expect(grid.map { "\($0.engine.rawValue)/\($0["concurrency"])" } == ["sync/1", "threaded/1", "threaded/4", "async/1", "async/4"])
+        #expect(
+            grid.map { "\($0.engine.rawValue)/\($0["concurrency"])" } == [
+                "sync/1", "threaded/1", "threaded/4", "async/1", "async/4",
+            ])
         #expect(Set(grid.map(\.key)).count == grid.count)
         #expect(try ExperimentSpec.load(path: try writeSpec(validSpec)).grid().map(\.key) == grid.map(\.key))
     }

@@ -34,7 +34,8 @@ extension CellPlan {
         case "exponential": object["latency"] = ["kind": "exponential", "ms": ms]
         case "lognormal": object["latency"] = ["kind": "lognormal", "ms": ms, "sigma": jitter > 0 ? jitter : 0.5]
         default:
-            object["latency"] = jitter > 0 ? ["kind": "uniform", "ms": ms, "jitter": jitter] : ["kind": "fixed", "ms": ms]
+            object["latency"] =
+                jitter > 0 ? ["kind": "uniform", "ms": ms, "jitter": jitter] : ["kind": "fixed", "ms": ms]
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)

@@ -26,7 +26,9 @@ public enum Catalogue {
                 let spec = try ExperimentSpec.load(path: path, quick: quick)
                 let cells = spec.grid()
                 let seconds = cells.reduce(0.0) { $0 + estimatedSeconds($1, spec: spec) }
-                let requests = cells.reduce(0) { $0 + spec.warmup + spec.requests(concurrency: Int($1["concurrency"].number ?? 1)) }
+                let requests = cells.reduce(0) {
+                    $0 + spec.warmup + spec.requests(concurrency: Int($1["concurrency"].number ?? 1))
+                }
                 totalSeconds += seconds
                 lines.append(
                     "\(spec.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(cells.count).leftPad(5)) cells  "
@@ -53,7 +55,8 @@ public enum Catalogue {
     }
 
     static func duration(_ seconds: Double) -> String {
-        seconds < 60 ? "\(Int(seconds.rounded()))s" : "\(Int(seconds) / 60)m\(String(format: "%02d", Int(seconds) % 60))s"
+        seconds < 60
+            ? "\(Int(seconds.rounded()))s" : "\(Int(seconds) / 60)m\(String(format: "%02d", Int(seconds) % 60))s"
     }
 }
 

@@ -86,7 +86,9 @@ private struct Validator {
     mutating func integer(_ value: Any?, _ keyPath: String, range: ClosedRange<Int>, default def: Int) -> Int {
         guard let value else { return def }
         guard let number = value as? NSNumber, !isBool(number), let int = exactInt(number) else {
-            fail(keyPath, "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(describe(value))")
+            fail(
+                keyPath,
+                "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(describe(value))")
             return def
         }
         guard range.contains(int) else {
@@ -113,7 +115,9 @@ private struct Validator {
         switch definition.kind {
         case .integer(let range):
             guard let number = value as? NSNumber, !isBool(number), let int = exactInt(number) else {
-                fail(keyPath, "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(describe(value))")
+                fail(
+                    keyPath,
+                    "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(describe(value))")
                 return nil
             }
             guard range.contains(int) else {
@@ -123,12 +127,18 @@ private struct Validator {
             return .int(int)
         case .number(let range):
             guard let number = value as? NSNumber, !isBool(number), number.doubleValue.isFinite else {
-                fail(keyPath, "expected a number from \(format(range.lowerBound)) to \(format(range.upperBound)), found \(describe(value))")
+                fail(
+                    keyPath,
+                    "expected a number from \(format(range.lowerBound)) to \(format(range.upperBound)), found \(describe(value))"
+                )
                 return nil
             }
             let double = number.doubleValue
             guard range.contains(double) else {
-                fail(keyPath, "\(format(double)) is out of range; \(name) must be from \(format(range.lowerBound)) to \(format(range.upperBound))")
+                fail(
+                    keyPath,
+                    "\(format(double)) is out of range; \(name) must be from \(format(range.lowerBound)) to \(format(range.upperBound))"
+                )
                 return nil
             }
             return .double(double)
@@ -138,7 +148,10 @@ private struct Validator {
                 return nil
             }
             guard words.contains(text) else {
-                fail(keyPath, "`\(text)` is not allowed.\(didYouMean(text, among: words)) Allowed: \(words.joined(separator: ", ")).")
+                fail(
+                    keyPath,
+                    "`\(text)` is not allowed.\(didYouMean(text, among: words)) Allowed: \(words.joined(separator: ", "))."
+                )
                 return nil
             }
             return .string(text)
@@ -150,7 +163,10 @@ private struct Validator {
             return .string(text)
         case .budget:
             guard let text = value as? String, RetryBudgetSetting(text) != nil else {
-                fail(keyPath, "expected `none`, `token:<max tokens from 1 to 10000>` or `ratio:<fraction from 0 to 1>`, found \(describe(value))")
+                fail(
+                    keyPath,
+                    "expected `none`, `token:<max tokens from 1 to 10000>` or `ratio:<fraction from 0 to 1>`, found \(describe(value))"
+                )
                 return nil
             }
             return .string(text)
@@ -163,7 +179,10 @@ private struct Validator {
         for key in dict.keys.sorted() {
             let path = "\(keyPath).\(key)"
             guard Parameters.definitions[key] != nil else {
-                fail(path, "unknown parameter.\(didYouMean(key, among: Parameters.names)) Allowed: \(Parameters.names.joined(separator: ", ")).")
+                fail(
+                    path,
+                    "unknown parameter.\(didYouMean(key, among: Parameters.names)) Allowed: \(Parameters.names.joined(separator: ", "))."
+                )
                 continue
             }
             if let parsed = parameter(key, dict[key]!, path) { result[key] = parsed }
@@ -177,7 +196,10 @@ private struct Validator {
         for key in dict.keys.sorted() {
             let path = "\(keyPath).\(key)"
             guard Parameters.definitions[key] != nil else {
-                fail(path, "unknown parameter.\(didYouMean(key, among: Parameters.names)) Allowed: \(Parameters.names.joined(separator: ", ")).")
+                fail(
+                    path,
+                    "unknown parameter.\(didYouMean(key, among: Parameters.names)) Allowed: \(Parameters.names.joined(separator: ", "))."
+                )
                 continue
             }
             guard let list = dict[key] as? [Any] else {
@@ -219,7 +241,9 @@ private struct Validator {
                 let keyPath = "\(path).\(key)"
                 let known = ["engine"] + Parameters.names
                 guard known.contains(key) else {
-                    fail(keyPath, "unknown parameter.\(didYouMean(key, among: known)) Allowed: \(known.joined(separator: ", ")).")
+                    fail(
+                        keyPath,
+                        "unknown parameter.\(didYouMean(key, among: known)) Allowed: \(known.joined(separator: ", ")).")
                     continue
                 }
                 let condition = dict[key]!
@@ -237,7 +261,10 @@ private struct Validator {
                             if let word = item as? String, EngineKind(rawValue: word) != nil {
                                 values.append(.string(word))
                             } else {
-                                fail(keyPath, "expected an engine (\(EngineKind.allCases.map(\.rawValue).joined(separator: ", "))), found \(describe(item))")
+                                fail(
+                                    keyPath,
+                                    "expected an engine (\(EngineKind.allCases.map(\.rawValue).joined(separator: ", "))), found \(describe(item))"
+                                )
                             }
                         } else if let parsed = parameter(key, item, keyPath) {
                             values.append(parsed)
@@ -255,7 +282,10 @@ private struct Validator {
         guard let dict = object(root, "") else { return nil }
         checkKeys(dict, allowed: ExperimentSpec.topLevelKeys, "")
         let name = string(dict["name"], "name", required: true) ?? ""
-        if !name.isEmpty, !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) || !name.unicodeScalars.allSatisfy(\.isASCII) {
+        if !name.isEmpty,
+            !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+                || !name.unicodeScalars.allSatisfy(\.isASCII)
+        {
             fail("name", "`\(name)` may hold only ASCII letters, digits, `-` and `_` (it names report files)")
         }
         let question = string(dict["question"], "question", required: true) ?? ""
@@ -271,13 +301,18 @@ private struct Validator {
                     engines.append(kind)
                 } else {
                     let word = (item as? String) ?? describe(item)
-                    fail("engines[\(index)]", "unknown engine `\(word)`.\(didYouMean(word, among: allowed)) Allowed: \(allowed.joined(separator: ", ")).")
+                    fail(
+                        "engines[\(index)]",
+                        "unknown engine `\(word)`.\(didYouMean(word, among: allowed)) Allowed: \(allowed.joined(separator: ", "))."
+                    )
                 }
             }
         } else if dict["engines"] == nil {
             fail("engines", "is required: a list such as [\"sync\", \"threaded\", \"async\"]")
         } else {
-            fail("engines", "expected a list such as [\"sync\", \"threaded\", \"async\"], found \(describe(dict["engines"]!))")
+            fail(
+                "engines",
+                "expected a list such as [\"sync\", \"threaded\", \"async\"], found \(describe(dict["engines"]!))")
         }
 
         var axes = self.axes(dict["axes"], "axes")
@@ -293,11 +328,13 @@ private struct Validator {
             checkKeys(quickDict, allowed: ExperimentSpec.quickKeys, "quick")
             let quickAxes = self.axes(quickDict["axes"], "quick.axes")
             let quickFixed = parameters(quickDict["fixed"], "quick.fixed")
-            let quickRequests = integer(quickDict["requests"], "quick.requests", range: 1...10_000_000, default: requests)
+            let quickRequests = integer(
+                quickDict["requests"], "quick.requests", range: 1...10_000_000, default: requests)
             let quickPerWorker = integer(
                 quickDict["requestsPerWorker"], "quick.requestsPerWorker", range: 0...1_000_000, default: perWorker)
             let quickWarmup = integer(quickDict["warmup"], "quick.warmup", range: 0...1_000_000, default: warmup)
-            let quickRepetitions = integer(quickDict["repetitions"], "quick.repetitions", range: 1...100, default: repetitions)
+            let quickRepetitions = integer(
+                quickDict["repetitions"], "quick.repetitions", range: 1...100, default: repetitions)
             if quick {
                 for axis in quickAxes {
                     if let index = axes.firstIndex(where: { $0.name == axis.name }) {
@@ -307,7 +344,9 @@ private struct Validator {
                     }
                 }
                 fixed.merge(quickFixed) { _, new in new }
-                (requests, perWorker, warmup, repetitions) = (quickRequests, quickPerWorker, quickWarmup, quickRepetitions)
+                (requests, perWorker, warmup, repetitions) = (
+                    quickRequests, quickPerWorker, quickWarmup, quickRepetitions
+                )
             }
         }
         for axis in axes where fixed[axis.name] != nil {
@@ -349,7 +388,8 @@ private struct Validator {
         let loads = values(of: "load", axes: axes, fixed: fixed)
         let rates = values(of: "rate", axes: axes, fixed: fixed)
         if loads.contains(where: { $0 != .string("closed") }), rates.contains(where: { ($0.number ?? 0) <= 0 }) {
-            fail(axes.contains { $0.name == "rate" } ? "axes.rate" : "fixed.rate",
+            fail(
+                axes.contains { $0.name == "rate" } ? "axes.rate" : "fixed.rate",
                 "an open-loop load (fixed or poisson) needs a rate above 0 requests per second")
         }
 
@@ -359,7 +399,8 @@ private struct Validator {
             || values(of: "latencyMs", axes: axes, fixed: fixed).contains { ($0.number ?? 0) > 0 }
         return ExperimentSpec(
             name: name, question: question, engines: engines, axes: axes, fixed: fixed, filters: filters,
-            requests: requests, requestsPerWorker: perWorker, resilienceJSON: resilienceJSON, warmup: warmup, repetitions: repetitions, seed: UInt64(seed), serverJSON: serverJSON,
+            requests: requests, requestsPerWorker: perWorker, resilienceJSON: resilienceJSON, warmup: warmup,
+            repetitions: repetitions, seed: UInt64(seed), serverJSON: serverJSON,
             needsMockServer: needsMock, path: file, text: text)
     }
 

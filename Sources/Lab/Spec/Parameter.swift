@@ -89,7 +89,8 @@ enum Parameters {
         "baseMs": .init(kind: .number(0...60_000), defaultValue: .double(10), help: "backoff base delay, ms"),
         "capMs": .init(kind: .number(0...600_000), defaultValue: .double(1000), help: "backoff cap, ms"),
         "budget": .init(
-            kind: .budget, defaultValue: .string("none"), help: "retry budget: none, token:<max tokens> or ratio:<fraction>"),
+            kind: .budget, defaultValue: .string("none"),
+            help: "retry budget: none, token:<max tokens> or ratio:<fraction>"),
         "breaker": .init(kind: .choice(["off", "on"]), defaultValue: .string("off"), help: "circuit breaker"),
         "timeoutMs": .init(kind: .number(1...600_000), defaultValue: .double(10_000), help: "request timeout, ms"),
         "connectTimeoutMs": .init(
