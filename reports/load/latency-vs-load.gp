@@ -18,12 +18,13 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'load: latency vs offered load'
-set xlabel 'offered load, rate (requests/s)'
+set xlabel 'offered load, rate (requests/s, log scale)'
 set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
+set logscale x 10
 set logscale y 10
 set xtics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '4000' 4000)
-set xrange [-95:4195]
+set xrange [80:5000]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1 p99', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, c=1 p50', \
@@ -44,12 +45,13 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'load: latency vs offered load'
-set xlabel 'offered load, rate (requests/s)'
+set xlabel 'offered load, rate (requests/s, log scale)'
 set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
+set logscale x 10
 set logscale y 10
 set xtics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '4000' 4000)
-set xrange [-95:4195]
+set xrange [80:5000]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1 p99', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, c=1 p50', \

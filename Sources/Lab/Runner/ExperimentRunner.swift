@@ -211,7 +211,8 @@ public struct ExperimentRunner: Sendable {
         try jsonl?.writeCell(record)
         ProcessFigures.resetPeakRSS()
         let before = ResourceUsage.current()
-        let sink = StoreSink(store: store, jsonl: jsonl, cellID: record.id, origin: .now)
+        let sink = StoreSink(
+            store: store, jsonl: jsonl, cellID: record.id, origin: .now, recorder: RecorderSettings(cell: cell))
         let result: Result<EngineRunSummary, Error>
         do {
             result = .success(try await makeEngine(cell.engine).run(configuration, policy: policy, sink: sink))

@@ -32,4 +32,12 @@ enum ProcessFigures {
         let path = "/proc/\(pid.map(String.init) ?? "self")/clear_refs"
         try? "5".write(toFile: path, atomically: false, encoding: .utf8)
     }
+
+    /// Current resident set size of this process, in bytes, from /proc/self/statm.
+    static func residentBytes() -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int64(fields[1]) else { return nil }
+        return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
+    }
 }

@@ -8,20 +8,29 @@ import LabStore
 final class StoreSink: SampleSink, @unchecked Sendable {
     private let pipeline: Pipeline<AttemptSample>
     private let lag: LagMonitor
+    private let memory: MemorySampler
 
-    /// Starts the writer thread and the lag monitor for one cell. `store` and `jsonl` must not be used
-    /// elsewhere until `finish()` returns.
-    init(store: LabStore, jsonl: JSONLWriter? = nil, cellID: Int64, origin: ContinuousClock.Instant = .now) {
+    /// Starts the writer thread, the lag monitor and the memory sampler for one cell. `store` and `jsonl`
+    /// must not be used elsewhere until `finish()` returns.
+    init(
+        store: LabStore, jsonl: JSONLWriter? = nil, cellID: Int64, origin: ContinuousClock.Instant = .now,
+        recorder: RecorderSettings = .init()
+    ) {
         pipeline = Pipeline(
-            configuration: PipelineConfiguration(capacity: 65_536, fullPolicy: .block, maxBatchSize: 8192),
+            configuration: PipelineConfiguration(
+                capacity: recorder.capacity, fullPolicy: recorder.policy, maxBatchSize: recorder.batch),
             origin: origin)
         lag = LagMonitor(configuration: .init(interval: .milliseconds(20)), origin: origin)
+        memory = MemorySampler(origin: origin)
         let writers = Writers(store: store, jsonl: jsonl)
+        let delay = recorder.writerDelay
         pipeline.startConsumer(name: "store-writer") { batch in
+            if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.nanoseconds) / 1e9) }
             try writers.store.insertSamples(batch, cellID: cellID)
             try writers.jsonl?.writeSamples(batch, cellID: cellID)
         }
         lag.start()
+        memory.start()
     }
 
     func record(_ sample: AttemptSample) {
@@ -34,10 +43,12 @@ final class StoreSink: SampleSink, @unchecked Sendable {
     func finish() throws -> Int {
         let summary = lag.stop()
         let metrics = try pipeline.finish()
+        let rss = memory.stop()
         var events = pipeline.drainDepthSeries().map {
             EventRecord(tNs: $0.tNs, kind: "queue_depth", value: Double($0.depth))
         }
         events += lag.drainSamples().map { EventRecord(tNs: $0.tNs, kind: "lag_ns", value: Double($0.lagNs)) }
+        events += rss.map { EventRecord(tNs: $0.tNs, kind: "rss_bytes", value: Double($0.bytes)) }
         let end = events.map(\.tNs).max() ?? 0
         events.append(EventRecord(tNs: end, kind: "lag_max_ns", value: Double(summary.maxNs)))
         events.append(EventRecord(tNs: end, kind: "lag_p95_ns", value: Double(summary.p95Ns)))
@@ -47,6 +58,9 @@ final class StoreSink: SampleSink, @unchecked Sendable {
                 detail: "produced \(metrics.produced), stored \(metrics.consumed), dropped \(metrics.dropped), "
                     + "batches \(metrics.batches), producer waits \(metrics.producerWaits), "
                     + "max batch \(metrics.batchNanosMax / 1000) us"))
+        if metrics.dropped > 0 {
+            events.append(EventRecord(tNs: end, kind: "pipeline_dropped", value: Double(metrics.dropped)))
+        }
         self.events = events
         return metrics.consumed
     }
@@ -58,5 +72,57 @@ final class StoreSink: SampleSink, @unchecked Sendable {
     private struct Writers: @unchecked Sendable {
         let store: LabStore
         let jsonl: JSONLWriter?
+    }
+}
+
+/// How a cell's samples are recorded: the pipeline's capacity, full policy and batch size, and an optional
+/// extra delay per batch in the writer (to study a consumer slower than its producer).
+struct RecorderSettings: Sendable {
+    var policy: PipelineFullPolicy = .block
+    var capacity = 65_536
+    var batch = 8192
+    var writerDelay: Duration = .zero
+
+    init() {}
+
+    /// The settings of a cell, from its `recorderPolicy`, `recorderCapacity`, `recorderBatch` and
+    /// `writerDelayMs` parameters.
+    init(cell: CellPlan) {
+        policy = PipelineFullPolicy(rawValue: cell["recorderPolicy"].description) ?? .block
+        capacity = Int(cell["recorderCapacity"].number ?? 65_536)
+        batch = Int(cell["recorderBatch"].number ?? 8192)
+        writerDelay = .microseconds(Int64((cell["writerDelayMs"].number ?? 0) * 1000))
+    }
+}
+
+/// Samples this process's resident memory every 100 ms on a timer, for the `rss_bytes` series.
+final class MemorySampler: @unchecked Sendable {
+    private let origin: ContinuousClock.Instant
+    private let lock = NSLock()
+    private var points: [(tNs: Int64, bytes: Int64)] = []
+    private let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+
+    init(origin: ContinuousClock.Instant) {
+        self.origin = origin
+    }
+
+    func start() {
+        timer.schedule(deadline: .now(), repeating: .milliseconds(100))
+        timer.setEventHandler { [self] in
+            guard let bytes = ProcessFigures.residentBytes() else { return }
+            let t = (ContinuousClock.now - origin).nanoseconds
+            lock.lock()
+            if points.count < 100_000 { points.append((t, bytes)) }
+            lock.unlock()
+        }
+        timer.resume()
+    }
+
+    /// Stops sampling and returns the series.
+    func stop() -> [(tNs: Int64, bytes: Int64)] {
+        timer.cancel()
+        lock.lock()
+        defer { lock.unlock() }
+        return points
     }
 }

@@ -93,6 +93,16 @@ enum Parameters {
             help: "retry budget: none, token:<max tokens> or ratio:<fraction>"),
         "breaker": .init(kind: .choice(["off", "on"]), defaultValue: .string("off"), help: "circuit breaker"),
         "timeoutMs": .init(kind: .number(1...600_000), defaultValue: .double(10_000), help: "request timeout, ms"),
+        "recorderPolicy": .init(
+            kind: .choice(["block", "drop_newest", "drop_oldest"]), defaultValue: .string("block"),
+            help: "what the sample pipeline does when full: slow the engine down, or drop samples"),
+        "recorderCapacity": .init(
+            kind: .integer(16...10_000_000), defaultValue: .int(65_536), help: "sample pipeline capacity, samples"),
+        "recorderBatch": .init(
+            kind: .integer(1...1_000_000), defaultValue: .int(8192), help: "samples per database transaction"),
+        "writerDelayMs": .init(
+            kind: .number(0...10_000), defaultValue: .double(0),
+            help: "extra time the database writer spends per batch, ms: makes the consumer slower than the engine"),
         "connectTimeoutMs": .init(
             kind: .number(1...600_000), defaultValue: .double(2000), help: "connect timeout, ms"),
     ]

@@ -274,9 +274,13 @@ enum ChartPlanner {
                         }))
             }
         }
+        // Offered rates usually span decades; a log x axis keeps low rates apart and their labels legible.
+        let tics = xAxis(experiment, axis: axis).tics
+        let rates = tics.map(\.value)
+        let logX = (rates.min() ?? 0) > 0 && (rates.max() ?? 0) >= 10 * (rates.min() ?? 0)
         let panel = ChartPanel(
-            xLabel: "offered load, \(axis) (requests/s)", yLabel: "latency (ms, log scale)", logY: true,
-            xTics: xAxis(experiment, axis: axis).tics, series: series)
+            xLabel: "offered load, \(axis) (requests/s\(logX ? ", log scale" : ""))",
+            yLabel: "latency (ms, log scale)", logX: logX, logY: true, xTics: tics, series: series)
         return Chart(
             name: "latency-vs-load", title: "\(experiment.name): latency vs offered load",
             heading: "Latency vs offered load",
@@ -323,20 +327,25 @@ enum ChartPlanner {
             size: (1200, 560))
     }
 
+    /// One lines-and-points series per group, without error bars; `point` gives each point's x and y.
+    static func lineSeries(_ groups: [Group], _ point: (PointSummary) -> (x: Double, y: Double)) -> [ChartSeries] {
+        groups.map { group in
+            ChartSeries(
+                title: group.title, style: .linesPoints, color: group.color, dash: group.dash,
+                pointType: group.pointType,
+                points: group.points.map {
+                    let (x, y) = point($0)
+                    return (x, y, y, y)
+                })
+        }
+    }
+
     /// Server load and success rate against the retry budget.
     static func budgetChart(_ experiment: ExperimentModel, axis: String) -> Chart {
         let all = groups(experiment, xAxis: axis)
         let (tics, categories) = xAxis(experiment, axis: axis)
         func series(_ value: @escaping (PointSummary) -> Double) -> [ChartSeries] {
-            all.map { group in
-                ChartSeries(
-                    title: group.title, style: .linesPoints, color: group.color, dash: group.dash,
-                    pointType: group.pointType,
-                    points: group.points.map {
-                        let y = value($0)
-                        return (xValue($0, axis: axis, categories: categories), y, y, y)
-                    })
-            }
+            lineSeries(all) { (xValue($0, axis: axis, categories: categories), value($0)) }
         }
         return Chart(
             name: "budget", title: "\(experiment.name): server load vs retry budget",
@@ -360,15 +369,7 @@ enum ChartPlanner {
         let all = groups(experiment, xAxis: axis)
         let (tics, categories) = xAxis(experiment, axis: axis)
         func series(_ value: @escaping (PointSummary) -> Double) -> [ChartSeries] {
-            all.map { group in
-                ChartSeries(
-                    title: group.title, style: .linesPoints, color: group.color, dash: group.dash,
-                    pointType: group.pointType,
-                    points: group.points.map {
-                        let y = value($0)
-                        return (xValue($0, axis: axis, categories: categories), y, y, y)
-                    })
-            }
+            lineSeries(all) { (xValue($0, axis: axis, categories: categories), value($0)) }
         }
         return Chart(
             name: "backoff", title: "\(experiment.name): calls and completion time per backoff strategy",
@@ -471,23 +472,31 @@ enum ChartPlanner {
             var series: [ChartSeries] = []
             for (engineIndex, engine) in experiment.engines.enumerated() {
                 let indices = experiment.points.indices.filter { experiment.points[$0].engine == engine }
-                guard let top = indices.map({ experiment.points[$0].concurrency }).max(),
-                    let index = indices.first(where: { experiment.points[$0].concurrency == top }),
-                    let cell = experiment.cells[index].first
-                else { continue }
-                let events = (experiment.events[cell.cell.id] ?? []).filter { $0.kind == kind.kind && $0.value != nil }
-                guard !events.isEmpty else { continue }
-                let constant = constantAxes(experiment)
-                let others = experiment.points[index].coordinates.filter { !constant.contains($0.name) }
-                    .map { label($0.name, $0.value) }
-                series.append(
-                    ChartSeries(
-                        title: ([engine] + others).joined(separator: ", "), style: .lines,
-                        color: ChartPalette.color(engine: engine, index: engineIndex),
-                        points: events.map {
-                            let y = $0.value! / kind.scale
-                            return (Double($0.tNs) / 1e9, y, y, y)
-                        }))
+                guard let top = indices.map({ experiment.points[$0].concurrency }).max() else { continue }
+                // With a recorder-policy axis every policy is shown; otherwise the engine's first top point.
+                let atTop = indices.filter { experiment.points[$0].concurrency == top }
+                let shown = experiment.varyingAxes.contains("recorderPolicy") ? atTop : Array(atTop.prefix(1))
+                for (variant, index) in shown.enumerated() {
+                    guard let cell = experiment.cells[index].first else { continue }
+                    let events = (experiment.events[cell.cell.id] ?? []).filter {
+                        $0.kind == kind.kind && $0.value != nil
+                    }
+                    guard !events.isEmpty else { continue }
+                    let constant = constantAxes(experiment)
+                    let others = experiment.points[index].coordinates.filter { !constant.contains($0.name) }
+                        .map { label($0.name, $0.value) }
+                    series.append(
+                        ChartSeries(
+                            title: ([engine] + others).joined(separator: ", "), style: .lines,
+                            color: variant == 0
+                                ? ChartPalette.color(engine: engine, index: engineIndex)
+                                : ChartPalette.colors[(engineIndex + variant) % ChartPalette.colors.count],
+                            dash: variant % 5 + 1,
+                            points: events.map {
+                                let y = $0.value! / kind.scale
+                                return (Double($0.tNs) / 1e9, y, y, y)
+                            }))
+                }
             }
             if !series.isEmpty {
                 panels.append(
@@ -510,15 +519,7 @@ enum ChartPlanner {
         let all = groups(experiment, xAxis: "concurrency")
         let concurrencies = Array(Set(experiment.points.map(\.concurrency))).sorted()
         func series(_ value: @escaping (PointSummary) -> Double?) -> [ChartSeries] {
-            all.map { group in
-                ChartSeries(
-                    title: group.title, style: .linesPoints, color: group.color, dash: group.dash,
-                    pointType: group.pointType,
-                    points: group.points.map {
-                        let y = value($0) ?? .nan
-                        return (Double($0.concurrency), y, y, y)
-                    })
-            }
+            lineSeries(all) { (Double($0.concurrency), value($0) ?? .nan) }
         }
         let tics = concurrencies.map { (Double($0), String($0)) }
         let logX = (concurrencies.first ?? 0) > 0
