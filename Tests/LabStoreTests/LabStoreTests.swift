@@ -131,6 +131,17 @@ func samples(_ count: Int) -> [AttemptSample] {
         }
     }
 
+    @Test func reportsAReadOnlyPath() throws {
+        // /proc is read-only even for root, unlike a chmod-ed folder.
+        #expect {
+            _ = try LabStore.openForWriting(path: "/proc/lab.sqlite")
+        } throws: { error in
+            "\(error)".contains("/proc/lab.sqlite") && "\(error)".contains("--db")
+                || "\(error)".contains("/proc/lab.sqlite") && "\(error)".contains("writable")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/proc/lab.sqlite"))
+    }
+
     @Test func reportsALockedDatabase() throws {
         try withTemporaryDirectory { dir in
             let path = dir.appendingPathComponent("lab.sqlite").path

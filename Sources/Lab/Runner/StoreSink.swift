@@ -1,13 +1,16 @@
 import AsyncPatterns
 import Foundation
 import LabStore
+import NIOPosix
 
-/// The recording path of one cell: engine → bounded pipeline (backpressure, never drops) → a writer
-/// thread that stores batches in SQLite (and JSONL when asked), so an engine never waits on disk and
-/// memory stays bounded by the pipeline's capacity however long the run.
+/// The recording path of one cell: engine → bounded pipeline → a writer thread that stores batches in
+/// SQLite (and JSONL when asked), so an engine never waits on disk and memory stays bounded by the
+/// pipeline's capacity however long the run. It also samples scheduling lag (Swift concurrency pool and
+/// NIO event loops) and resident memory over the cell.
 final class StoreSink: SampleSink, @unchecked Sendable {
     private let pipeline: Pipeline<AttemptSample>
     private let lag: LagMonitor
+    private let nioLag: LagMonitor
     private let memory: MemorySampler
 
     /// Starts the writer thread, the lag monitor and the memory sampler for one cell. `store` and `jsonl`
@@ -21,6 +24,7 @@ final class StoreSink: SampleSink, @unchecked Sendable {
                 capacity: recorder.capacity, fullPolicy: recorder.policy, maxBatchSize: recorder.batch),
             origin: origin)
         lag = LagMonitor(configuration: .init(interval: .milliseconds(20)), origin: origin)
+        nioLag = LagMonitor(configuration: .init(interval: .milliseconds(20)), origin: origin)
         memory = MemorySampler(origin: origin)
         let writers = Writers(store: store, jsonl: jsonl)
         let delay = recorder.writerDelay
@@ -30,6 +34,8 @@ final class StoreSink: SampleSink, @unchecked Sendable {
             try writers.jsonl?.writeSamples(batch, cellID: cellID)
         }
         lag.start()
+        // The NIO event loops the async engine (AsyncHTTPClient) and the admin client run on.
+        nioLag.start { body in MultiThreadedEventLoopGroup.singleton.next().execute(body) }
         memory.start()
     }
 
@@ -42,16 +48,22 @@ final class StoreSink: SampleSink, @unchecked Sendable {
     /// - Throws: the first error the writer hit.
     func finish() throws -> Int {
         let summary = lag.stop()
+        let nioSummary = nioLag.stop()
         let metrics = try pipeline.finish()
         let rss = memory.stop()
         var events = pipeline.drainDepthSeries().map {
             EventRecord(tNs: $0.tNs, kind: "queue_depth", value: Double($0.depth))
         }
         events += lag.drainSamples().map { EventRecord(tNs: $0.tNs, kind: "lag_ns", value: Double($0.lagNs)) }
+        events += nioLag.drainSamples().map {
+            EventRecord(tNs: $0.tNs, kind: "nio_lag_ns", value: Double($0.lagNs))
+        }
         events += rss.map { EventRecord(tNs: $0.tNs, kind: "rss_bytes", value: Double($0.bytes)) }
         let end = events.map(\.tNs).max() ?? 0
         events.append(EventRecord(tNs: end, kind: "lag_max_ns", value: Double(summary.maxNs)))
         events.append(EventRecord(tNs: end, kind: "lag_p95_ns", value: Double(summary.p95Ns)))
+        events.append(EventRecord(tNs: end, kind: "nio_lag_max_ns", value: Double(nioSummary.maxNs)))
+        events.append(EventRecord(tNs: end, kind: "nio_lag_p95_ns", value: Double(nioSummary.p95Ns)))
         events.append(
             EventRecord(
                 tNs: end, kind: "pipeline", value: Double(metrics.peakDepth),
