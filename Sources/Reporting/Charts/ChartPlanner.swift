@@ -22,12 +22,25 @@ enum ChartPlanner {
         if let axis = firstVarying(backoffAxes, in: experiment) { charts.append(backoffChart(experiment, axis: axis)) }
         if let chart = breakerChart(experiment) { charts.append(chart) }
         if let chart = pipelineChart(experiment) { charts.append(chart) }
-        if Set(experiment.points.map(\.concurrency)).count > 1,
-            experiment.points.contains(where: { $0.peakRSSBytes != nil })
+        if sweepsConcurrency(experiment), experiment.points.contains(where: { $0.peakRSSBytes != nil })
         {
             charts.append(resourcesChart(experiment))
         }
         return charts
+    }
+
+    /// Whether positive numeric tics span at least a factor of ten, so a log axis keeps them legible.
+    static func spansDecades(_ tics: [(value: Double, label: String)]) -> Bool {
+        let values = tics.map(\.value)
+        guard let low = values.min(), let high = values.max(), low > 0 else { return false }
+        return high >= 10 * low
+    }
+
+    /// Whether the spec sweeps concurrency. The sync engine alone running at concurrency 1 beside others at a
+    /// fixed concurrency does not count: a chart against concurrency would then hold one point per series.
+    static func sweepsConcurrency(_ experiment: ExperimentModel) -> Bool {
+        experiment.spec.axes.contains { $0.name == "concurrency" }
+            && Set(experiment.points.map(\.concurrency)).count > 1
     }
 
     static func firstVarying(_ names: [String], in experiment: ExperimentModel) -> String? {
@@ -161,7 +174,8 @@ enum ChartPlanner {
     static func throughputChart(_ experiment: ExperimentModel) -> Chart {
         let concurrencies = Array(Set(experiment.points.map(\.concurrency))).sorted()
         let axis =
-            concurrencies.count > 1
+            sweepsConcurrency(experiment) || concurrencies.count > 1
+                && !experiment.varyingAxes.contains { $0 != "concurrency" }
             ? "concurrency" : experiment.varyingAxes.first { $0 != "concurrency" }
         func estimateSeries(_ groups: [Group], x: (PointSummary) -> Double) -> [ChartSeries] {
             groups.map { group in
@@ -181,8 +195,10 @@ enum ChartPlanner {
             caption = "Throughput against concurrency per engine"
         } else if let axis {
             let (tics, categories) = xAxis(experiment, axis: axis)
+            let logX = categories == nil && spansDecades(tics)
             panel = ChartPanel(
-                xLabel: axisLabel(axis), yLabel: "throughput (requests/s)", xTics: tics,
+                xLabel: axisLabel(axis) + (logX ? " (log scale)" : ""), yLabel: "throughput (requests/s)",
+                logX: logX, xTics: tics,
                 series: estimateSeries(groups(experiment, xAxis: axis)) {
                     xValue($0, axis: axis, categories: categories)
                 })
@@ -275,9 +291,8 @@ enum ChartPlanner {
             }
         }
         // Offered rates usually span decades; a log x axis keeps low rates apart and their labels legible.
-        let tics = xAxis(experiment, axis: axis).tics
-        let rates = tics.map(\.value)
-        let logX = (rates.min() ?? 0) > 0 && (rates.max() ?? 0) >= 10 * (rates.min() ?? 0)
+        let (tics, categories) = xAxis(experiment, axis: axis)
+        let logX = categories == nil && spansDecades(tics)
         let panel = ChartPanel(
             xLabel: "offered load, \(axis) (requests/s\(logX ? ", log scale" : ""))",
             yLabel: "latency (ms, log scale)", logX: logX, logY: true, xTics: tics, series: series)
