@@ -22,8 +22,7 @@ enum ChartPlanner {
         if let axis = firstVarying(backoffAxes, in: experiment) { charts.append(backoffChart(experiment, axis: axis)) }
         if let chart = breakerChart(experiment) { charts.append(chart) }
         if let chart = pipelineChart(experiment) { charts.append(chart) }
-        if sweepsConcurrency(experiment), experiment.points.contains(where: { $0.peakRSSBytes != nil })
-        {
+        if sweepsConcurrency(experiment), experiment.points.contains(where: { $0.peakRSSBytes != nil }) {
             charts.append(resourcesChart(experiment))
         }
         return charts
@@ -174,8 +173,9 @@ enum ChartPlanner {
     static func throughputChart(_ experiment: ExperimentModel) -> Chart {
         let concurrencies = Array(Set(experiment.points.map(\.concurrency))).sorted()
         let axis =
-            sweepsConcurrency(experiment) || concurrencies.count > 1
-                && !experiment.varyingAxes.contains { $0 != "concurrency" }
+            sweepsConcurrency(experiment)
+                || concurrencies.count > 1
+                    && !experiment.varyingAxes.contains { $0 != "concurrency" }
             ? "concurrency" : experiment.varyingAxes.first { $0 != "concurrency" }
         func estimateSeries(_ groups: [Group], x: (PointSummary) -> Double) -> [ChartSeries] {
             groups.map { group in
