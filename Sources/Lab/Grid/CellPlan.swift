@@ -37,6 +37,9 @@ public struct CellPlan: Sendable, Hashable {
         parameters[name] ?? Parameters.definitions[name]?.defaultValue ?? .string("")
     }
 
+    /// The cell's concurrency (closed loop: workers; open loop: the in-flight cap).
+    public var concurrency: Int { Int(self["concurrency"].number ?? 1) }
+
     /// A short description for progress lines, e.g. `async concurrency=8 errorRate=0.1 rep=0`.
     public func label(axes: [String]) -> String {
         ([engine.rawValue] + axes.filter { $0 != "engine" }.map { "\($0)=\(self[$0])" } + ["rep=\(repetition)"])

@@ -98,14 +98,12 @@ public struct PerfHarness: Sendable {
     private func syncEfficiency(_ context: PerfContext) async throws -> PerfFigure {
         let server = context.server
         try await server.configure(json: #"{"latency":{"kind":"fixed","ms":10}}"#, client: context.admin)
-        let sink = CollectingSink()
+        let sink = MeasuringSink()
         let configuration = EngineConfiguration(
             baseURL: server.baseURL, path: "/get", concurrency: 1, requests: 300, warmupRequests: 20)
         _ = try await makeEngine(.sync).run(configuration, policy: SingleAttemptPolicy(), sink: sink)
         let counters = try await server.figures(client: context.admin, cpuBefore: nil)
-        let measured = sink.all.filter { !$0.isWarmup && $0.isFinal }
-        let span = Double((measured.map(\.endNs).max() ?? 0) - (measured.map(\.intendedNs).min() ?? 0)) / 1e9
-        let rps = Double(measured.count) / span
+        let rps = sink.requestsPerSecond
         let bound = 1e9 / counters.serviceMeanNs
         return PerfFigure(
             name: "engine.sync.c1.efficiency", value: rps / bound, unit: "ratio", target: ">= 0.9",

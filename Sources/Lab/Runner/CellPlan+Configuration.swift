@@ -16,7 +16,7 @@ extension CellPlan {
         default: load = .closed
         }
         return EngineConfiguration(
-            baseURL: baseURL, path: word("path"), concurrency: Int(number("concurrency")),
+            baseURL: baseURL, path: word("path"), concurrency: concurrency,
             pooling: word("pooling") == "naive" ? .naive : .pooled, load: load, requests: requests,
             warmupRequests: warmup, connectTimeout: .milliseconds(Int64(number("connectTimeoutMs"))),
             requestTimeout: .milliseconds(Int64(number("timeoutMs"))), seed: seed)

@@ -94,7 +94,7 @@ public struct ExperimentRunner: Sendable {
             for (spec, cells) in plans {
                 output("\(spec.name): \(cells.count) cells")
                 for cell in cells {
-                    let requests = spec.requests(concurrency: Int(cell["concurrency"].number ?? 1))
+                    let requests = spec.requests(concurrency: cell.concurrency)
                     output(
                         "  \(cell.key)  \(cell.label(axes: spec.axisNames))  requests=\(spec.warmup)+\(requests)  "
                             + "seed=\(cell.seed(master: spec.seed))")
@@ -152,15 +152,16 @@ public struct ExperimentRunner: Sendable {
         for (spec, cells) in plans {
             let pending = cells.filter { !done.contains($0.key) }
             if pending.isEmpty { continue }
-            let runID = try store.insertRun(
-                RunRecord(
-                    experiment: spec.name, status: "running", startedAt: Timestamp.now(), masterSeed: spec.seed,
-                    specPath: spec.path, specText: spec.text, specSHA256: SHA256.hex(spec.text),
-                    commandLine: options.commandLine, gitCommit: provenance.gitCommit, gitDirty: provenance.gitDirty,
-                    swiftVersion: provenance.swiftVersion, os: provenance.os, kernel: provenance.kernel,
-                    cpuModel: provenance.cpuModel, cores: provenance.cores, memoryBytes: provenance.memoryBytes,
-                    target: options.target ?? "mock"))
-            if let jsonl, let run = try store.runs().last { try jsonl.writeRun(run) }
+            var run = RunRecord(
+                experiment: spec.name, status: "running", startedAt: Timestamp.now(), masterSeed: spec.seed,
+                specPath: spec.path, specText: spec.text, specSHA256: SHA256.hex(spec.text),
+                commandLine: options.commandLine, gitCommit: provenance.gitCommit, gitDirty: provenance.gitDirty,
+                swiftVersion: provenance.swiftVersion, os: provenance.os, kernel: provenance.kernel,
+                cpuModel: provenance.cpuModel, cores: provenance.cores, memoryBytes: provenance.memoryBytes,
+                target: options.target ?? "mock")
+            run.id = try store.insertRun(run)
+            try jsonl?.writeRun(run)
+            let runID = run.id
             for cell in pending {
                 if interrupt.isSet { break }
                 let label = "\(spec.name) \(cell.label(axes: spec.axisNames))"
@@ -190,10 +191,10 @@ public struct ExperimentRunner: Sendable {
         server: MockServerProcess?, admin: HTTPClient
     ) async throws -> String {
         let seed = cell.seed(master: spec.seed)
-        let requests = spec.requests(concurrency: Int(cell["concurrency"].number ?? 1))
+        let requests = spec.requests(concurrency: cell.concurrency)
         var record = CellRecord(
             cellKey: cell.key, runID: runID, experiment: spec.name, engine: cell.engine.rawValue,
-            concurrency: Int(cell["concurrency"].number ?? 1), repetition: cell.repetition,
+            concurrency: cell.concurrency, repetition: cell.repetition,
             params: cell.canonicalParameters, seed: seed, status: "running", plannedRequests: requests,
             warmupRequests: spec.warmup, startedAt: Timestamp.now())
         record.id = try store.insertCell(record)

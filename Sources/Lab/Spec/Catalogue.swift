@@ -27,7 +27,7 @@ public enum Catalogue {
                 let cells = spec.grid()
                 let seconds = cells.reduce(0.0) { $0 + estimatedSeconds($1, spec: spec) }
                 let requests = cells.reduce(0) {
-                    $0 + spec.warmup + spec.requests(concurrency: Int($1["concurrency"].number ?? 1))
+                    $0 + spec.warmup + spec.requests(concurrency: $1.concurrency)
                 }
                 totalSeconds += seconds
                 lines.append(
@@ -46,9 +46,9 @@ public enum Catalogue {
     /// A rough estimate of a cell's duration: requests divided by the Little's-law rate, or by the open-loop
     /// rate, plus a fixed per-cell overhead.
     static func estimatedSeconds(_ cell: CellPlan, spec: ExperimentSpec) -> Double {
-        let requests = Double(spec.warmup + spec.requests(concurrency: Int(cell["concurrency"].number ?? 1)))
+        let requests = Double(spec.warmup + spec.requests(concurrency: cell.concurrency))
         let latency = max(cell["latencyMs"].number ?? 0, 0.1) / 1000
-        let concurrency = cell["concurrency"].number ?? 1
+        let concurrency = Double(cell.concurrency)
         var rate = min(concurrency / latency, 8000)
         if cell["load"] != .string("closed") { rate = min(rate, cell["rate"].number ?? rate) }
         return requests / max(rate, 1) + 0.3
