@@ -6,8 +6,12 @@ public enum EngineKind: String, Sendable, Hashable, Codable, CaseIterable {
     case sync
     /// N OS threads, each with its own blocking libcurl easy handle, pulling from a shared counter.
     case threaded
-    /// Swift structured concurrency over AsyncHTTPClient, at most N requests in flight.
+    /// Swift structured concurrency over SwiftNIO: N tasks, each with its own HTTP/1.1 connection, running on
+    /// the connection's event loop; at most N requests in flight.
     case async
+    /// Swift structured concurrency over AsyncHTTPClient, at most N requests in flight. Same model as `async`
+    /// with a general-purpose HTTP client, to measure what the library costs.
+    case asyncAHC = "async_ahc"
     /// Swift structured concurrency over libcurl's multi interface (one driver thread), at most N in flight.
     /// Same model as `async` with the HTTP library of `sync` and `threaded`, to separate the two effects.
     case asyncCurl = "async_curl"
@@ -60,12 +64,15 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// On cancellation of a run, how long attempts in flight may finish before they are cancelled; requests not
     /// yet started end at once as `.cancelled`. Default 1 s.
     public var shutdownGrace: Duration
+    /// The async engine's SwiftNIO event loops (threads), at least 1. Default nil: one per CPU, less one left to the
+    /// mock server when there are two or more (`AsyncEngine.defaultEventLoops`).
+    public var eventLoops: Int?
 
     public init(
         baseURL: String, path: String = "/get", concurrency: Int = 1, pooling: Pooling = .pooled,
         load: LoadModel = .closed, requests: Int = 100, warmupRequests: Int = 0,
         connectTimeout: Duration = .seconds(2), requestTimeout: Duration = .seconds(10), seed: UInt64 = 0,
-        duration: Duration? = nil, shutdownGrace: Duration = .seconds(1)
+        duration: Duration? = nil, shutdownGrace: Duration = .seconds(1), eventLoops: Int? = nil
     ) {
         self.baseURL = baseURL
         self.path = path
@@ -79,6 +86,7 @@ public struct EngineConfiguration: Sendable, Hashable {
         self.seed = seed
         self.duration = duration
         self.shutdownGrace = shutdownGrace
+        self.eventLoops = eventLoops
     }
 
     /// Warm-up plus measured logical requests; ids run from 0 to `totalRequests - 1`, warm-up first.

@@ -3,12 +3,6 @@ import AsyncPatterns
 import NIOCore
 import NIOPosix
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// One AsyncHTTPClient whose pool allows `concurrency` HTTP/1 connections, sending the lab's GETs.
 struct AsyncHTTPTransport: Sendable {
     let client: HTTPClient
@@ -66,7 +60,7 @@ struct AsyncHTTPTransport: Sendable {
         }
     }
 
-    /// Maps an AsyncHTTPClient or SwiftNIO error to the lab's error classes.
+    /// Maps an AsyncHTTPClient error, or else a SwiftNIO one, to the lab's error classes.
     static func classify(_ error: any Error) -> ErrorClass {
         if error is CancellationError { return .cancelled }
         if let error = error as? HTTPClientError {
@@ -78,27 +72,6 @@ struct AsyncHTTPTransport: Sendable {
             default: return .other
             }
         }
-        if let error = error as? NIOConnectionError {
-            let errnos = error.connectionErrors.compactMap { ($0.error as? IOError)?.errnoCode }
-            if errnos.contains(ECONNREFUSED) { return .refused }
-            if errnos.contains(ETIMEDOUT) { return .timeout }
-            return .other
-        }
-        if let error = error as? IOError {
-            switch error.errnoCode {
-            case ECONNREFUSED: return .refused
-            case ECONNRESET, EPIPE: return .reset
-            case ETIMEDOUT: return .timeout
-            default: return .other
-            }
-        }
-        if let error = error as? ChannelError {
-            switch error {
-            case .connectTimeout: return .timeout
-            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed: return .reset
-            default: return .other
-            }
-        }
-        return .other
+        return TransportErrors.classify(error)
     }
 }

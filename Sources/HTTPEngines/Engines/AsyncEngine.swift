@@ -1,9 +1,11 @@
-import AsyncHTTPClient
 import AsyncPatterns
+import NIOCore
+import NIOPosix
 
-/// Swift structured concurrency over AsyncHTTPClient: `concurrency` worker tasks in a discarding task group
-/// pull logical request ids from a shared counter, so at most `concurrency` requests are in flight. The
-/// client's pool allows `concurrency` connections, so no request waits for a connection.
+/// Swift structured concurrency over SwiftNIO: `concurrency` worker tasks in a discarding task group pull
+/// logical request ids from a shared counter, so at most `concurrency` requests are in flight. Each worker owns
+/// one HTTP/1.1 connection (a new one per request when naive) on one of the run's event loops, and runs with
+/// that loop as its task executor, so a response resumes its task on the thread that read it.
 public struct AsyncEngine: Engine {
     /// Creates the engine.
     public init() {}
@@ -11,29 +13,47 @@ public struct AsyncEngine: Engine {
     /// `.async`.
     public var kind: EngineKind { .async }
 
+    /// Event loops when the configuration does not say: one per CPU, less one for the mock server when there are
+    /// two or more. On 2 cores one loop sends ~25% more requests per second at 0 ms latency than two, which
+    /// compete with the server for its core.
+    public static var defaultEventLoops: Int {
+        let cores = System.coreCount
+        return cores >= 2 ? cores - 1 : 1
+    }
+
     /// Runs every logical request. Cancelling the calling task stops new attempts; attempts in flight get a
     /// grace period (`configuration.shutdownGrace`), then are cancelled. Every request still gets one final sample.
-    /// - Throws: `FileDescriptorLimitError` when the OS refuses enough open files for the concurrency.
+    /// - Throws: `FileDescriptorLimitError` when the OS refuses enough open files for the concurrency;
+    ///   `HTTPTargetError` when the base URL is not `http://HOST[:PORT]` or the host does not resolve.
     public func run(
         _ configuration: EngineConfiguration, policy: any AttemptPolicy, sink: any SampleSink
     ) async throws -> EngineRunSummary {
         precondition(configuration.concurrency >= 1, "concurrency must be at least 1")
         try FileDescriptorLimit.raise(toAtLeast: configuration.concurrency * 2 + 64)
+        let target = try HTTPTarget(baseURL: configuration.baseURL, path: configuration.path)
         let control = RunControl(configuration: configuration, policy: policy, sink: sink)
-        let transport = AsyncHTTPTransport(configuration: configuration, clock: control.clock)
+        let group = MultiThreadedEventLoopGroup(
+            numberOfThreads: max(1, configuration.eventLoops ?? Self.defaultEventLoops))
+        let executors = group.makeIterator().map(EventLoopTaskExecutor.init)
         let workers = min(configuration.concurrency, max(1, configuration.totalRequests))
 
         // The workers run in their own task so that cancelling the caller does not cancel requests in
         // flight at once: it stops new attempts, and only after the grace period cancels the rest.
         let work = Task {
             await withDiscardingTaskGroup { group in
-                for _ in 0..<workers {
-                    group.addTask {
+                for worker in 0..<workers {
+                    let executor = executors[worker % executors.count]
+                    group.addTask(executorPreference: executor) {
+                        let slot = HTTPConnectionSlot(
+                            target: target, eventLoop: executor.eventLoop, clock: control.clock,
+                            connectTimeout: configuration.connectTimeout,
+                            requestTimeout: configuration.requestTimeout, naive: configuration.pooling == .naive)
                         while let ticket = control.take() {
                             await control.driveAsync(ticket) { attempt in
-                                await transport.send(requestID: Int64(ticket.id), attempt: attempt)
+                                await slot.send(requestID: Int64(ticket.id), attempt: attempt)
                             }
                         }
+                        slot.close()
                     }
                 }
             }
@@ -47,7 +67,7 @@ public struct AsyncEngine: Engine {
                 work.cancel()
             }
         }
-        try? await transport.client.shutdown()
+        try? await group.shutdownGracefully()
         return control.summary()
     }
 }

@@ -4,6 +4,7 @@ public func makeEngine(_ kind: EngineKind) -> any Engine {
     case .sync: return SyncEngine()
     case .threaded: return ThreadedEngine()
     case .async: return AsyncEngine()
+    case .asyncAHC: return AsyncAHCEngine()
     case .asyncCurl: return AsyncCurlEngine()
     }
 }

@@ -1,0 +1,54 @@
+import AsyncHTTPClient
+import AsyncPatterns
+
+/// Swift structured concurrency over AsyncHTTPClient: `concurrency` worker tasks in a discarding task group
+/// pull logical request ids from a shared counter, so at most `concurrency` requests are in flight. The
+/// client's pool allows `concurrency` connections, so no request waits for a connection. Same model as
+/// `AsyncEngine` with a general-purpose HTTP client, to measure what the library costs.
+public struct AsyncAHCEngine: Engine {
+    /// Creates the engine.
+    public init() {}
+
+    /// `.asyncAHC`.
+    public var kind: EngineKind { .asyncAHC }
+
+    /// Runs every logical request. Cancelling the calling task stops new attempts; attempts in flight get a
+    /// grace period (`configuration.shutdownGrace`), then are cancelled. Every request still gets one final sample.
+    /// - Throws: `FileDescriptorLimitError` when the OS refuses enough open files for the concurrency.
+    public func run(
+        _ configuration: EngineConfiguration, policy: any AttemptPolicy, sink: any SampleSink
+    ) async throws -> EngineRunSummary {
+        precondition(configuration.concurrency >= 1, "concurrency must be at least 1")
+        try FileDescriptorLimit.raise(toAtLeast: configuration.concurrency * 2 + 64)
+        let control = RunControl(configuration: configuration, policy: policy, sink: sink)
+        let transport = AsyncHTTPTransport(configuration: configuration, clock: control.clock)
+        let workers = min(configuration.concurrency, max(1, configuration.totalRequests))
+
+        // The workers run in their own task so that cancelling the caller does not cancel requests in
+        // flight at once: it stops new attempts, and only after the grace period cancels the rest.
+        let work = Task {
+            await withDiscardingTaskGroup { group in
+                for _ in 0..<workers {
+                    group.addTask {
+                        while let ticket = control.take() {
+                            await control.driveAsync(ticket) { attempt in
+                                await transport.send(requestID: Int64(ticket.id), attempt: attempt)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            control.stop()
+            Task {
+                try? await Task.sleep(for: .nanoseconds(control.shutdownGraceNs))
+                work.cancel()
+            }
+        }
+        try? await transport.client.shutdown()
+        return control.summary()
+    }
+}
