@@ -4,7 +4,7 @@ import Foundation
     import Glibc
 #endif
 
-/// Pins the whole process to one CPU.
+/// Pins the whole process to one CPU, and raises its scheduling class.
 public enum ProcessAffinity {
     /// Why pinning failed.
     public struct PinError: Error, Sendable, CustomStringConvertible {
@@ -45,6 +45,33 @@ public enum ProcessAffinity {
             }
         #else
             throw PinError(description: "pinning to a CPU is supported on Linux only")
+        #endif
+    }
+
+    /// Moves every thread of this process (and threads created later) to the real-time FIFO class at `priority`
+    /// (1...99), so timers fire on time on a busy machine. Throws `PinError` when the kernel refuses (it needs root
+    /// or CAP_SYS_NICE).
+    public static func setRealtimePriority(_ priority: Int) throws(PinError) {
+        #if os(Linux)
+            guard (1...99).contains(priority) else {
+                throw PinError(description: "--realtime-priority \(priority): allowed: 1...99")
+            }
+            var parameters = sched_param(sched_priority: Int32(priority))
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            var failures: [String] = []
+            for task in tasks.isEmpty ? ["0"] : tasks {
+                guard let tid = Int32(task) else { continue }
+                if sched_setscheduler(tid, SCHED_FIFO, &parameters) != 0 {
+                    failures.append("thread \(tid): \(String(cString: strerror(errno)))")
+                }
+            }
+            if !failures.isEmpty {
+                throw PinError(
+                    description: "cannot use real-time priority \(priority) (\(failures.joined(separator: "; "))); "
+                        + "run as root or grant CAP_SYS_NICE, or leave --realtime-priority out")
+            }
+        #else
+            throw PinError(description: "real-time priority is supported on Linux only")
         #endif
     }
 }

@@ -44,9 +44,19 @@ struct MockServerCommand: AsyncParsableCommand {
     @Option(help: "Pin the process to this CPU (Linux); a refusal is a warning.")
     var cpu: Int?
 
+    @Option(
+        name: .customLong("realtime-priority"),
+        help: ArgumentHelp(
+            "Run every thread in the real-time FIFO class at this priority, 1...99 (Linux, needs root or "
+                + "CAP_SYS_NICE), so injected latencies end on time on a busy machine; a refusal is a warning."))
+    var realtimePriority: Int?
+
     func validate() throws {
         if config != nil && configJSON != nil {
             throw ValidationError("give --config or --config-json, not both")
+        }
+        if let realtimePriority, !(1...99).contains(realtimePriority) {
+            throw ValidationError("--realtime-priority \(realtimePriority): allowed: 1...99")
         }
     }
 
@@ -72,6 +82,14 @@ struct MockServerCommand: AsyncParsableCommand {
                 try ProcessAffinity.pin(toCPU: cpu)
             } catch {
                 FileHandle.standardError.write(Data("warning: \(error.description); running unpinned\n".utf8))
+            }
+        }
+        if let realtimePriority {
+            do {
+                try ProcessAffinity.setRealtimePriority(realtimePriority)
+            } catch {
+                FileHandle.standardError.write(
+                    Data("warning: \(error.description); running at normal priority\n".utf8))
             }
         }
         try await MockServer.runUntilSignalled(configuration) { baseURL in

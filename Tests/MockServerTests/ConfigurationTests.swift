@@ -182,4 +182,13 @@ import Testing
             #expect(lower <= value && value <= upper)
         }
     }
+
+    @Test("a real-time priority outside 1...99 is refused with the allowed range", arguments: [0, 100])
+    func realtimePriorityRange(priority: Int) {
+        #expect {
+            try ProcessAffinity.setRealtimePriority(priority)
+        } throws: { error in
+            String(describing: error).contains("allowed: 1...99")
+        }
+    }
 }

@@ -13,9 +13,10 @@ final class MockServerProcess: @unchecked Sendable {
     /// The server's process id.
     var pid: Int32 { process.processIdentifier }
 
-    /// Starts `executable` on a free loopback port, pinned to `cpu` when given, and waits for it to listen.
+    /// Starts `executable` on a free loopback port, pinned to `cpu` with one event loop when given, in the real-time
+    /// class at `realtimePriority` when given, and waits for it to listen.
     /// - Throws: `LabError` when the binary is missing or the server does not start within 10 s.
-    init(executable: String, cpu: Int?) throws {
+    init(executable: String, cpu: Int?, realtimePriority: Int? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw LabError(
                 "mock server binary not found at \(executable). Build it with `swift build -c release` "
@@ -25,6 +26,7 @@ final class MockServerProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         var arguments = ["--host", "127.0.0.1", "--port", "0"]
         if let cpu { arguments += ["--cpu", String(cpu), "--event-loops", "1"] }
+        if let realtimePriority { arguments += ["--realtime-priority", String(realtimePriority)] }
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
