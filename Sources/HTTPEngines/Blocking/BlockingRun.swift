@@ -4,8 +4,10 @@ import AsyncPatterns
 /// handle, pulling logical request ids from the shared counter until none are left.
 enum BlockingRun {
     /// Runs the configuration on `workers` threads and returns the summary.
-    /// - Throws: `CurlError` when libcurl cannot be initialised; `CancellationError` is never thrown: a
-    ///   cancelled run ends its remaining requests as `.cancelled` and returns normally.
+    /// - Throws: `CurlError` when libcurl cannot be initialised; `ThreadCreationError` when the OS refuses a
+    ///   thread (the threads that started end the remaining requests as `.cancelled` first).
+    ///   `CancellationError` is never thrown: a cancelled run ends its remaining requests as `.cancelled` and
+    ///   returns normally.
     static func run(
         _ configuration: EngineConfiguration, workers: Int, name: String, policy: any AttemptPolicy,
         sink: any SampleSink
@@ -14,8 +16,8 @@ enum BlockingRun {
         if workers > 1 { try FileDescriptorLimit.raise(toAtLeast: workers * 2 + 64) }
         let control = RunControl(configuration: configuration, policy: policy, sink: sink)
         let url = configuration.baseURL + configuration.path
-        await withTaskCancellationHandler {
-            await ThreadGroup.run(count: workers, name: name) { _ in
+        try await withTaskCancellationHandler {
+            try await ThreadGroup.run(count: workers, name: name, refused: { control.stop() }) { _ in
                 worker(control: control, url: url)
             }
         } onCancel: {
