@@ -6,6 +6,16 @@ public protocol AttemptPolicy: Sendable {
     func admit(requestID: Int64, attempt: Int32) -> Admission
     /// Reports how an admitted attempt ended and returns what the engine should do next.
     func complete(requestID: Int64, attempt: Int32, outcome: AttemptOutcome) -> AttemptDecision
+    /// A gate (such as a concurrency limiter) each admitted attempt enters before it is sent and leaves when its
+    /// result is in; nil (the default) for none. Engines read it once per run. When entering fails the attempt is
+    /// not sent: the engine reports it to `complete` as `.limiterTimeout` with status 0, or, when the run is
+    /// stopping, ends the request as `.cancelled` without asking `complete`.
+    var gate: (any AttemptGate)? { get }
+}
+
+extension AttemptPolicy {
+    /// No gate: attempts are sent as soon as they are admitted.
+    public var gate: (any AttemptGate)? { nil }
 }
 
 /// The answer to `AttemptPolicy.admit`.

@@ -49,6 +49,13 @@ struct LogicalRequest {
         }
     }
 
+    /// Notes that the engine was ready to send the current attempt at `nowNs`, before waiting for a gate (such as
+    /// a concurrency limiter): a closed-loop first attempt then counts its wait from there. Earlier intended
+    /// times (a schedule, the end of a backoff) are kept.
+    mutating func readyToSend(atNs nowNs: Int64) {
+        intendedNs = min(intendedNs, nowNs)
+    }
+
     /// Records the current attempt's result and decides what happens next.
     mutating func attemptEnded(_ result: TransportResult) -> Action {
         if result.errorClass == .cancelled {

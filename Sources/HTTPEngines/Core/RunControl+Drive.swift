@@ -13,7 +13,7 @@ extension RunControl {
         while true {
             switch action {
             case .send(let attempt):
-                action = request.attemptEnded(send(attempt))
+                action = request.attemptEnded(sendThroughGateBlocking(attempt, &request, send))
             case .sleep(let untilNs):
                 sleepBlocking(untilNs: untilNs)
                 action = request.begin(nowNs: clock.now(), stopping: isStopping)
@@ -35,7 +35,7 @@ extension RunControl {
         while true {
             switch action {
             case .send(let attempt):
-                action = request.attemptEnded(await send(attempt))
+                action = request.attemptEnded(await sendThroughGate(attempt, &request, send))
             case .sleep(let untilNs):
                 await sleepAsync(untilNs: untilNs)
                 action = request.begin(nowNs: clock.now(), stopping: isStopping || Task.isCancelled)
@@ -44,6 +44,46 @@ extension RunControl {
                 return
             }
         }
+    }
+
+    /// Sends `attempt` holding the policy's gate, if any: blocks for a permit first and returns it when `send`
+    /// returns. When no permit comes in time the attempt is not sent and its result is `.limiterTimeout` (or
+    /// `.cancelled` when the run is stopping), spanning the wait.
+    private func sendThroughGateBlocking(
+        _ attempt: Int32, _ request: inout LogicalRequest, _ send: (Int32) -> TransportResult
+    ) -> TransportResult {
+        guard let gate else { return send(attempt) }
+        let waitStartNs = clock.now()
+        request.readyToSend(atNs: waitStartNs)
+        guard gate.enterBlocking() else {
+            return unsentResult(sinceNs: waitStartNs, isStopping ? .cancelled : .limiterTimeout)
+        }
+        defer { gate.leave() }
+        // The run may have stopped while this attempt waited: it must not start now.
+        if isStopping { return unsentResult(sinceNs: waitStartNs, .cancelled) }
+        return send(attempt)
+    }
+
+    /// Sends `attempt` holding the policy's gate, if any: waits for a permit first and returns it when `send`
+    /// returns. When no permit comes in time the attempt is not sent and its result is `.limiterTimeout` (or
+    /// `.cancelled` when the run is stopping or the task is cancelled), spanning the wait.
+    private func sendThroughGate(
+        _ attempt: Int32, _ request: inout LogicalRequest, _ send: (Int32) async -> TransportResult
+    ) async -> TransportResult {
+        guard let gate else { return await send(attempt) }
+        let waitStartNs = clock.now()
+        request.readyToSend(atNs: waitStartNs)
+        guard await gate.enter() else {
+            return unsentResult(sinceNs: waitStartNs, isStopping || Task.isCancelled ? .cancelled : .limiterTimeout)
+        }
+        defer { gate.leave() }
+        if isStopping || Task.isCancelled { return unsentResult(sinceNs: waitStartNs, .cancelled) }
+        return await send(attempt)
+    }
+
+    /// The result of an attempt that was never sent: from `sinceNs` to now, no status, no bytes.
+    private func unsentResult(sinceNs: Int64, _ errorClass: ErrorClass) -> TransportResult {
+        TransportResult(startNs: sinceNs, endNs: clock.now(), status: 0, errorClass: errorClass, bytes: 0)
     }
 
     /// Blocks the thread until the run clock reaches `untilNs` or the run stops.

@@ -12,6 +12,8 @@ final class RunControl: Sendable {
     /// Run length by time: no request starts (closed loop) or is scheduled (open loop) after this, in ns.
     private let endNs: Int64
     let policy: any AttemptPolicy
+    /// `policy.gate`, read once: every sent attempt holds it (see `RunControl+Drive`).
+    let gate: (any AttemptGate)?
     let sink: any SampleSink
 
     private let nextID = Atomic<Int>(0)
@@ -32,6 +34,7 @@ final class RunControl: Sendable {
         self.schedule = Mutex(schedule)
         self.endNs = configuration.duration.map { origin + RunClock.nanoseconds($0) } ?? Int64.max
         self.policy = policy
+        self.gate = policy.gate
         self.sink = sink
         self.shutdownGraceNs = RunClock.nanoseconds(configuration.shutdownGrace)
     }

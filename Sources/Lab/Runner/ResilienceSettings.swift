@@ -60,6 +60,11 @@ struct ResilienceSettings {
 struct CellPolicy: AttemptPolicy {
     let base: any AttemptPolicy
     let resilience: ResiliencePolicy<ContinuousClock>?
+    /// When the policy was made, just before the cell's run: the origin of the limiter event's time.
+    let createdAt = ContinuousClock.now
+
+    /// The base policy's gate (the cell's concurrency limiter), read once by the engine.
+    var gate: (any AttemptGate)? { base.gate }
 
     func admit(requestID: Int64, attempt: Int32) -> Admission {
         base.admit(requestID: requestID, attempt: attempt)
@@ -69,10 +74,22 @@ struct CellPolicy: AttemptPolicy {
         base.complete(requestID: requestID, attempt: attempt, outcome: outcome)
     }
 
-    /// Breaker transitions and budget refusals since the policy was made, for the `events` table.
+    /// Breaker transitions and budget refusals since the policy was made, then the limiter's figures (a `limiter`
+    /// event whose value is the peak of permits held), for the `events` table.
     func events() -> [EventRecord] {
-        (resilience?.drainEvents() ?? []).map {
+        guard let resilience else { return [] }
+        var events = resilience.drainEvents().map {
             EventRecord(tNs: $0.at.nanoseconds, kind: $0.kind, detail: $0.detail)
         }
+        let snapshot = resilience.snapshot()
+        if let limit = snapshot.limiterLimit {
+            events.append(
+                EventRecord(
+                    tNs: createdAt.duration(to: .now).nanoseconds, kind: ResilienceEvent.limiter,
+                    value: Double(snapshot.limiterPeak),
+                    detail: "limit \(limit), peak \(snapshot.limiterPeak), waits \(snapshot.limiterWaits), "
+                        + "timeouts \(snapshot.limiterTimeouts)"))
+        }
+        return events
     }
 }

@@ -5,7 +5,7 @@
 ///     {"retry": {"maxAttempts": 3, "backoff": "full", "baseMs": 10, "capMs": 1000, "maxDelayMs": 5000},
 ///      "budget": {"kind": "tokenBucket", "maxTokens": 10, "costPerRetry": 1, "refundPerSuccess": 0.1},
 ///      "breaker": {"window": "count", "windowSize": 20, "minimumCalls": 10, "failureRate": 0.5, "openMs": 5000},
-///      "throttle": {"k": 2, "windowMs": 60000}}
+///      "throttle": {"k": 2, "windowMs": 60000}, "limiter": {"limit": 64, "acquireTimeoutMs": 100}}
 public struct ResilienceConfiguration: Sendable, Codable, Hashable {
     /// Retry settings; nil: never retry. Default nil.
     public var retry: Retry?
@@ -15,7 +15,8 @@ public struct ResilienceConfiguration: Sendable, Codable, Hashable {
     public var breaker: Breaker?
     /// Adaptive client-side throttle; nil: no throttle. Default nil.
     public var throttle: Throttle?
-    /// Concurrency limiter for engines that use one; nil: the engine's own concurrency only. Default nil.
+    /// Concurrency limiter every engine holds around each sent attempt (`ResiliencePolicy.gate`); nil: the engine's
+    /// own concurrency only. Default nil.
     public var limiter: Limiter?
 
     /// No resilience at all.

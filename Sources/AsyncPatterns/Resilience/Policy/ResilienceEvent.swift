@@ -2,7 +2,8 @@
 public struct ResilienceEvent: Sendable, Hashable, CustomStringConvertible {
     /// When it happened, as time since the policy was created.
     public var at: Duration
-    /// A short stable label: "breaker_transition", "budget_exhausted" or "budget_restored".
+    /// A short stable label: "breaker_transition", "budget_exhausted" or "budget_restored" (or "limiter", which
+    /// the runner stores from `ResilienceSnapshot` at the end of a cell).
     public var kind: String
     /// Details in words, e.g. "closed -> open: failure rate 60.0% >= 50.0% over 10 calls".
     public var detail: String
@@ -20,6 +21,8 @@ public struct ResilienceEvent: Sendable, Hashable, CustomStringConvertible {
     public static let budgetExhausted = "budget_exhausted"
     /// The label of the first granted retry after the budget had refused.
     public static let budgetRestored = "budget_restored"
+    /// The label of a concurrency limiter's figures at the end of a run (limit, peak, waits, timeouts).
+    public static let limiter = "limiter"
 
     public var description: String { "[\(at)] \(kind): \(detail)" }
 }
@@ -50,6 +53,14 @@ public struct ResilienceSnapshot: Sendable, Hashable {
     public var throttleProbability: Double?
     /// Events dropped because nobody drained them (the buffer holds `ResiliencePolicy.eventLimit`).
     public var droppedEvents: Int = 0
+    /// The concurrency limiter's limit, or nil without a limiter.
+    public var limiterLimit: Int?
+    /// The most limiter permits held at once (0 without a limiter).
+    public var limiterPeak: Int = 0
+    /// Attempts that had to wait for a limiter permit, whatever their end (0 without a limiter).
+    public var limiterWaits: Int = 0
+    /// Attempts that gave up waiting for a limiter permit and ended as `limiter_timeout` (0 without a limiter).
+    public var limiterTimeouts: Int = 0
 
     /// All counters zero, no state.
     public init() {}

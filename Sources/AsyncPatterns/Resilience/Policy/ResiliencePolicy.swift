@@ -6,6 +6,8 @@
 ///   the logical request with that class. A first attempt that proceeds is deposited in a ratio budget.
 /// - `complete`: the outcome feeds the throttle (accepts), the breaker, and the budget (refund on success); then
 ///   the retry policy decides; a retry needs the budget's permission, else `.giveUp(.budgetExhausted)`.
+/// - `gate`: with a `limiter` configured, a `LimiterGate` the engines enter around each sent attempt; an attempt
+///   that waits longer than the acquire timeout ends as `.limiterTimeout` (not retried, ignored by the breaker).
 public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration == Duration {
     private struct State: Sendable {
         // Always present (unused ones hold defaults) so they are mutated in place, never copied out of an Optional.
@@ -33,6 +35,10 @@ public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration ==
     public let configuration: ResilienceConfiguration
     /// The retry policy, or nil when retries are off.
     public let retryPolicy: RetryPolicy?
+    /// The concurrency limiter behind `gate`, or nil without a `limiter` configuration.
+    public let limiter: ConcurrencyLimiter<C>?
+    /// A `LimiterGate` over `limiter` with the configured acquire timeout, or nil without a limiter.
+    public let gate: (any AttemptGate)?
     private let retrySeed: UInt64
     private let throttleSeed: UInt64
     private let elapsed: Elapsed<C>
@@ -53,6 +59,9 @@ public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration ==
         try configuration.validate()
         self.configuration = configuration
         self.retryPolicy = configuration.retry?.makePolicy()
+        let limiter = configuration.limiter?.makeLimiter(clock: clock)
+        self.limiter = limiter
+        self.gate = limiter.map { LimiterGate(limiter: $0, acquireTimeout: configuration.limiter?.acquireTimeout) }
         self.retrySeed = mixSeed(seed, StableHash.hash("retry"))
         self.throttleSeed = mixSeed(seed, StableHash.hash("throttle"))
         self.elapsed = Elapsed(clock: clock)
@@ -183,16 +192,23 @@ public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration ==
     /// Every breaker transition so far, oldest first (not drained; at most `eventLimit`).
     public var breakerTransitions: [CircuitTransition] { state.withLock { $0.transitions } }
 
-    /// The counters now.
+    /// The counters now, with the limiter's figures when there is a limiter.
     public func snapshot() -> ResilienceSnapshot {
         let now = elapsed.now()
-        return state.withLock { state in
+        var snapshot = state.withLock { state in
             var snapshot = state.counters
             snapshot.breakerState = hasBreaker ? state.breaker.state : nil
             snapshot.budgetAvailable = hasBudget ? state.budget.available(now: now) : nil
             snapshot.throttleProbability = hasThrottle ? state.throttle.rejectionProbability(now: now) : nil
             return snapshot
         }
+        if let metrics = limiter?.metrics {
+            snapshot.limiterLimit = metrics.limit
+            snapshot.limiterPeak = metrics.peak
+            snapshot.limiterWaits = metrics.waits
+            snapshot.limiterTimeouts = metrics.timeouts
+        }
+        return snapshot
     }
 }
 
