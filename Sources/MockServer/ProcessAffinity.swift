@@ -4,7 +4,7 @@ import Foundation
     import Glibc
 #endif
 
-/// Pins the whole process to one CPU, and raises its scheduling class.
+/// Pins the whole process to CPUs, and raises its scheduling class.
 public enum ProcessAffinity {
     /// Why pinning failed.
     public struct PinError: Error, Sendable, CustomStringConvertible {
@@ -15,20 +15,27 @@ public enum ProcessAffinity {
     /// Pins every thread of this process (and threads created later) to CPU `cpu`.
     /// Throws `PinError` if the CPU does not exist or the kernel refuses (e.g. in a restricted container).
     public static func pin(toCPU cpu: Int) throws(PinError) {
+        try pin(toCPUs: [cpu])
+    }
+
+    /// Pins every thread of this process (and threads created later, child processes included) to `cpus`.
+    /// Throws `PinError` if a CPU does not exist, the list is empty, or the kernel refuses.
+    public static func pin(toCPUs cpus: [Int]) throws(PinError) {
+        let list = cpus.map(String.init).joined(separator: ",")
         #if os(Linux)
             let available = sysconf(Int32(_SC_NPROCESSORS_CONF))
-            guard cpu >= 0, cpu < 1024, available <= 0 || cpu < available else {
-                throw PinError(description: "--cpu \(cpu): no such CPU; allowed: 0...\(max(0, available - 1))")
+            guard !cpus.isEmpty, cpus.allSatisfy({ $0 >= 0 && $0 < 1024 && (available <= 0 || $0 < available) }) else {
+                throw PinError(description: "CPU \(list): no such CPU; allowed: 0...\(max(0, available - 1))")
             }
             // cpu_set_t and sched_setaffinity are behind _GNU_SOURCE, which Swift's Glibc module does not define:
             // use a 1024-bit mask and look the function up at run time.
             typealias SetAffinity = @convention(c) (pid_t, Int, UnsafeRawPointer) -> Int32
             guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_setaffinity") else {
-                throw PinError(description: "sched_setaffinity is not available; pin with `taskset -c \(cpu)` instead")
+                throw PinError(description: "sched_setaffinity is not available; pin with `taskset -c \(list)` instead")
             }
             let setAffinity = unsafeBitCast(symbol, to: SetAffinity.self)
             var mask = [UInt64](repeating: 0, count: 16)
-            mask[cpu / 64] |= 1 << UInt64(cpu % 64)
+            for cpu in cpus { mask[cpu / 64] |= 1 << UInt64(cpu % 64) }
             // Threads already running (the main thread, runtime threads) are pinned one by one; new threads inherit.
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
             var failures: [String] = []
@@ -40,7 +47,7 @@ public enum ProcessAffinity {
             }
             if !failures.isEmpty {
                 throw PinError(
-                    description: "cannot pin to CPU \(cpu) (\(failures.joined(separator: "; "))); "
+                    description: "cannot pin to CPU \(list) (\(failures.joined(separator: "; "))); "
                         + "check the CPUs this process may use with `taskset -p $$`")
             }
         #else

@@ -53,7 +53,9 @@ extension ExperimentsCommand {
         @Option(name: .long, help: "Path of the mock-server binary. Default: beside this executable.")
         var mockServer: String?
 
-        @Flag(name: .long, inversion: .prefixedNo, help: "Pin the mock server to the last CPU (2+ cores).")
+        @Flag(
+            name: .long, inversion: .prefixedNo,
+            help: "Pin the mock server to the last CPU and the engines to the others (2+ cores).")
         var pin = true
 
         func validate() throws {

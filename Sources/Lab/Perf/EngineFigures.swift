@@ -79,7 +79,9 @@ enum EngineVsWrk {
 /// latency.
 enum MockFigures {
     /// `mock.health_rps`, `nginx.static_rps` and `mock.vs_nginx`: wrk -t1 -c64 -d5s against a separate, unpinned
-    /// mock server with 2 event loops, then against nginx with 2 workers serving a small static file.
+    /// mock server with 2 event loops, then against nginx with 2 workers serving a small static file. The harness
+    /// runs it with every CPU allowed (`CPUPlacement.withEveryCPU`), so wrk and both servers, which inherit this
+    /// process's CPUs, may use them all, as in the reference figures.
     static func healthVsNginx() async throws -> [PerfFigure] {
         guard ExternalTools.find("wrk") != nil else {
             throw PerfSkip("wrk is not installed (make perf installs it: apt-get install wrk)")
@@ -124,10 +126,8 @@ enum MockFigures {
     /// to its own CPU with one event loop, in the real-time class (priority 10) when the kernel allows it, so the
     /// figure is the server's overhead rather than CPU contention or the wake-up delay of a shared machine.
     static func p99Overhead(_ context: PerfContext) async throws -> PerfFigure {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let server = try MockServerProcess(
-            executable: ExperimentRunner.siblingExecutable("mock-server"), cpu: cores >= 2 ? cores - 1 : nil,
-            realtimePriority: 10)
+        let server = try MockServerProcess.start(
+            executable: ExperimentRunner.siblingExecutable("mock-server"), pin: true, realtimePriority: 10)
         defer { server.stop() }
         try await server.configure(json: #"{"latency":{"kind":"fixed","ms":5}}"#, client: context.admin)
         let sink = MeasuringSink()
@@ -143,7 +143,7 @@ enum MockFigures {
             detail: "server p99 service \(BenchmarkSupport.ms(counters.serviceP99Ns)) ms, mean "
                 + "\(BenchmarkSupport.ms(counters.serviceMeanNs)) ms at "
                 + String(format: "%.0f req/s", sink.requestsPerSecond)
-                + " (threaded open loop at 1000 req/s, 16 workers, 5 ms fixed; mock-server pinned to CPU \(cores - 1), 1 event loop,"
+                + " (threaded open loop at 1000 req/s, 16 workers, 5 ms fixed; mock-server pinned to CPU \(server.cpu.map(String.init) ?? "none"), 1 event loop,"
                 + " real-time priority 10)"
         )
     }

@@ -24,10 +24,8 @@ public struct PerfHarness: Sendable {
     public func run() async throws -> [PerfFigure] {
         BenchmarkSupport.warnIfDebug()
         let results = PerfResults()
-        let server = try MockServerProcess(
-            executable: ExperimentRunner.siblingExecutable("mock-server"),
-            cpu: ProcessInfo.processInfo.activeProcessorCount >= 2
-                ? ProcessInfo.processInfo.activeProcessorCount - 1 : nil)
+        let server = try MockServerProcess.start(
+            executable: ExperimentRunner.siblingExecutable("mock-server"), pin: true)
         defer { server.stop() }
         let admin = HTTPClient(eventLoopGroupProvider: .singleton)
         let context = PerfContext(server: server, admin: admin)
@@ -37,12 +35,17 @@ public struct PerfHarness: Sendable {
             await measure([spec.name], into: results) { [try await EngineVsWrk.measure(spec, context)] }
         }
         await measure(["engine.async.c100.p99_vs_server"], into: results) { [try await asyncP99VsServer(context)] }
+        // Figures of the whole machine (the servers and wrk here, the pattern threads below) may use every CPU.
         await measure(["mock.health_rps", "nginx.static_rps", "mock.vs_nginx"], into: results) {
-            try await MockFigures.healthVsNginx()
+            try await CPUPlacement.withEveryCPU { try await MockFigures.healthVsNginx() }
         }
         await measure(["mock.p99_overhead_ms"], into: results) { [try await MockFigures.p99Overhead(context)] }
-        await measure(["patterns.overhead_ns.1thread"], into: results) { [PatternFigures.overhead(threads: 1)] }
-        await measure(["patterns.overhead_ns.8threads"], into: results) { [PatternFigures.overhead(threads: 8)] }
+        await measure(["patterns.overhead_ns.1thread"], into: results) {
+            await CPUPlacement.withEveryCPU { [PatternFigures.overhead(threads: 1)] }
+        }
+        await measure(["patterns.overhead_ns.8threads"], into: results) {
+            await CPUPlacement.withEveryCPU { [PatternFigures.overhead(threads: 8)] }
+        }
         await measure(["store.samples_per_s"], into: results) { [try StoreFigures.samplesPerSecond()] }
         await measure(["store.recording_overhead_pct"], into: results) {
             [try await StoreFigures.recordingOverhead(context)]

@@ -115,12 +115,10 @@ public struct ExperimentRunner: Sendable {
         let done = options.resume ? try store.completedCellKeys() : []
 
         // 3. Start the server.
-        let cores = ProcessInfo.processInfo.activeProcessorCount
         var server: MockServerProcess?
         if options.target == nil {
-            server = try MockServerProcess(
-                executable: options.mockServerPath ?? Self.siblingExecutable("mock-server"),
-                cpu: options.pin && cores >= 2 ? cores - 1 : nil)
+            server = try MockServerProcess.start(
+                executable: options.mockServerPath ?? Self.siblingExecutable("mock-server"), pin: options.pin)
         }
         defer { server?.stop() }
         let admin = HTTPClient(eventLoopGroupProvider: .singleton)

@@ -12,6 +12,8 @@ final class MockServerProcess: @unchecked Sendable {
     let baseURL: String
     /// The server's process id.
     var pid: Int32 { process.processIdentifier }
+    /// The CPU the server is pinned to, if any.
+    let cpu: Int?
 
     /// Starts `executable` on a free loopback port, pinned to `cpu` with one event loop when given, in the real-time
     /// class at `realtimePriority` when given, and waits for it to listen.
@@ -49,6 +51,7 @@ final class MockServerProcess: @unchecked Sendable {
             throw LabError("the mock server did not start (it printed: \(text.isEmpty ? "nothing" : text))")
         }
         baseURL = String(url)
+        self.cpu = cpu
     }
 
     /// Stops the server gracefully and waits for it to exit.
@@ -94,6 +97,18 @@ final class MockServerProcess: @unchecked Sendable {
             throw LabError("the mock server refused \(method) \(path): \(response.status.code) \(text)")
         }
         return text
+    }
+}
+
+extension MockServerProcess {
+    /// Starts the server as the runner and `make perf` use it: with `pin` and at least two CPUs, the server is
+    /// pinned to the last CPU with one event loop and this process to the others (see `CPUPlacement`).
+    static func start(executable: String, pin: Bool, realtimePriority: Int? = nil) throws -> MockServerProcess {
+        guard pin, let cpu = CPUPlacement.serverCPU else {
+            return try MockServerProcess(executable: executable, cpu: nil, realtimePriority: realtimePriority)
+        }
+        CPUPlacement.pinClient()
+        return try MockServerProcess(executable: executable, cpu: cpu, realtimePriority: realtimePriority)
     }
 }
 
