@@ -18,7 +18,7 @@ struct ExchangeResult: Sendable {
 
 /// The last handler of a client connection's pipeline: sends one request at a time and resumes its waiter exactly
 /// once, with the response, a timeout, a reset or a cancellation. Lives on the channel's event loop only.
-final class HTTPExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class HTTPExchangeHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 

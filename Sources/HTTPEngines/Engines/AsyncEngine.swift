@@ -4,7 +4,7 @@ import NIOPosix
 
 /// Swift structured concurrency over SwiftNIO: `concurrency` worker tasks in a discarding task group pull
 /// logical request ids from a shared counter, so at most `concurrency` requests are in flight. Each worker owns
-/// one HTTP/1.1 connection (a new one per request when naive) on one of the run's event loops, and runs with
+/// one HTTP/1.1 connection (a new one per request when naive) on one of the first shared event loops, and runs with
 /// that loop as its task executor, so a response resumes its task on the thread that read it.
 public struct AsyncEngine: Engine {
     /// Creates the engine.
@@ -32,9 +32,13 @@ public struct AsyncEngine: Engine {
         try FileDescriptorLimit.raise(toAtLeast: configuration.concurrency * 2 + 64)
         let target = try HTTPTarget(baseURL: configuration.baseURL, path: configuration.path)
         let control = RunControl(configuration: configuration, policy: policy, sink: sink)
-        let group = MultiThreadedEventLoopGroup(
-            numberOfThreads: max(1, configuration.eventLoops ?? Self.defaultEventLoops))
-        let executors = group.makeIterator().map(EventLoopTaskExecutor.init)
+        // The first loops of the shared group, so that lag monitors and pinning see them; a dedicated group only
+        // when more loops are asked for than the shared group has.
+        let loopCount = max(1, configuration.eventLoops ?? Self.defaultEventLoops)
+        let shared = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        let dedicated = loopCount > shared.count ? MultiThreadedEventLoopGroup(numberOfThreads: loopCount) : nil
+        let loops = dedicated.map { Array($0.makeIterator()) } ?? Array(shared.prefix(loopCount))
+        let executors = loops.map(EventLoopTaskExecutor.init)
         let workers = min(configuration.concurrency, max(1, configuration.totalRequests))
 
         // The workers run in their own task so that cancelling the caller does not cancel requests in
@@ -67,7 +71,7 @@ public struct AsyncEngine: Engine {
                 work.cancel()
             }
         }
-        try? await group.shutdownGracefully()
+        try? await dedicated?.shutdownGracefully()
         return control.summary()
     }
 }
