@@ -5,10 +5,10 @@ script = 'pipeline.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'pipeline.dat'
 set encoding utf8
-set terminal svg size 800,520 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 1200,520 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'pipeline.svg'
 reset
-set multiplot layout 1,2 title 'engines: pipeline depth and memory over time'
+set multiplot layout 1,3 title 'engines: pipeline depth and memory over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -27,7 +27,28 @@ set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
      data index 1 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, c=1024', \
      data index 2 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
-     data index 3 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_curl, c=4096'
+     data index 3 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_ahc, c=4096', \
+     data index 4 using 1:2 with lines lc rgb '#666666' lw 2 dt 1 title 'async_curl, c=4096'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'memory'
+set xlabel 'time since the cell started (s)'
+set ylabel 'resident memory (MiB)'
+set key below Left reverse nobox spacing 1.1
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 5 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
+     data index 6 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, c=1024', \
+     data index 7 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
+     data index 8 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_ahc, c=4096', \
+     data index 9 using 1:2 with lines lc rgb '#666666' lw 2 dt 1 title 'async_curl, c=4096'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -43,15 +64,16 @@ set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 4 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
-     data index 5 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, c=1024', \
-     data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
-     data index 7 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_curl, c=4096'
+plot data index 10 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
+     data index 11 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, c=1024', \
+     data index 12 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
+     data index 13 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_ahc, c=4096', \
+     data index 14 using 1:2 with lines lc rgb '#666666' lw 2 dt 1 title 'async_curl, c=4096'
 unset multiplot
-set terminal pngcairo size 800,520 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 1200,520 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'pipeline.png'
 reset
-set multiplot layout 1,2 title 'engines: pipeline depth and memory over time'
+set multiplot layout 1,3 title 'engines: pipeline depth and memory over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -70,7 +92,28 @@ set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
      data index 1 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, c=1024', \
      data index 2 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
-     data index 3 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_curl, c=4096'
+     data index 3 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_ahc, c=4096', \
+     data index 4 using 1:2 with lines lc rgb '#666666' lw 2 dt 1 title 'async_curl, c=4096'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'memory'
+set xlabel 'time since the cell started (s)'
+set ylabel 'resident memory (MiB)'
+set key below Left reverse nobox spacing 1.1
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 5 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
+     data index 6 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, c=1024', \
+     data index 7 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
+     data index 8 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_ahc, c=4096', \
+     data index 9 using 1:2 with lines lc rgb '#666666' lw 2 dt 1 title 'async_curl, c=4096'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -86,9 +129,10 @@ set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 4 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
-     data index 5 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, c=1024', \
-     data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
-     data index 7 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_curl, c=4096'
+plot data index 10 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
+     data index 11 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, c=1024', \
+     data index 12 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
+     data index 13 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_ahc, c=4096', \
+     data index 14 using 1:2 with lines lc rgb '#666666' lw 2 dt 1 title 'async_curl, c=4096'
 unset multiplot
 unset output

@@ -30,7 +30,8 @@ set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
-     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_curl'
+     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 4 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -49,10 +50,11 @@ set xtics ('1' 1, '4' 4, '16' 16, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 4 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
-     data index 5 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
-     data index 6 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
-     data index 7 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_curl'
+plot data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 6 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 7 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 8 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 9 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
 unset multiplot
 set terminal pngcairo size 1200,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'resources.png'
@@ -79,7 +81,8 @@ set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
-     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_curl'
+     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 4 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -98,9 +101,10 @@ set xtics ('1' 1, '4' 4, '16' 16, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 4 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
-     data index 5 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
-     data index 6 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
-     data index 7 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_curl'
+plot data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 6 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 7 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 8 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 9 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
 unset multiplot
 unset output

@@ -29,7 +29,8 @@ set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=1024', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=4096', \
-     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_curl, c=4096'
+     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc, c=4096', \
+     data index 4 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl, c=4096'
 set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'latency-spectrum.png'
 reset
@@ -54,5 +55,6 @@ set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=1024', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=4096', \
-     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_curl, c=4096'
+     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc, c=4096', \
+     data index 4 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl, c=4096'
 unset output

@@ -29,7 +29,8 @@ set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_curl'
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
 set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
 reset
@@ -54,5 +55,6 @@ set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_curl'
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
 unset output
