@@ -121,31 +121,38 @@ enum MockFigures {
         return figures
     }
 
-    /// `mock.p99_overhead_ms`: the server's p99 service time minus its configured 5 ms latency at about
-    /// 1000 req/s: the threaded engine in an open loop at 1000 req/s (16 workers), against a mock server pinned
-    /// to its own CPU with one event loop, in the real-time class (priority 10) when the kernel allows it, so the
-    /// figure is the server's overhead rather than CPU contention or the wake-up delay of a shared machine.
+    /// `mock.p99_overhead_ms`: the server's p99 service time minus its configured 5 ms latency at 1000 req/s: the
+    /// threaded engine in an open loop at 1000 req/s (16 workers) against a mock server pinned to its own CPU with
+    /// one event loop, in the real-time class (priority 10) when the kernel allows it, so the figure is the server's
+    /// overhead rather than CPU contention. Three runs of 5000 requests; the figure is the median of their p99s, as
+    /// one run's p99 moves by milliseconds when the virtual machine's CPU is taken away for a moment.
     static func p99Overhead(_ context: PerfContext) async throws -> PerfFigure {
-        let server = try MockServerProcess.start(
-            executable: ExperimentRunner.siblingExecutable("mock-server"), pin: true, realtimePriority: 10)
+        let server = try MockServerProcess(
+            executable: ExperimentRunner.siblingExecutable("mock-server"), cpu: CPUPlacement.serverCPU,
+            realtimePriority: 10)
         defer { server.stop() }
-        try await server.configure(json: #"{"latency":{"kind":"fixed","ms":5}}"#, client: context.admin)
-        let sink = MeasuringSink()
         let configuration = EngineConfiguration(
             baseURL: server.baseURL, path: "/get", concurrency: 16, load: .openFixed(rate: 1000), requests: 5000,
             warmupRequests: 200)
-        _ = try await makeEngine(.threaded).run(configuration, policy: SingleAttemptPolicy(), sink: sink)
-        let counters = try await server.figures(client: context.admin, cpuBefore: nil)
-        guard counters.serviceP99Ns > 0 else { throw PerfSkip("the server measured no service time") }
+        var runs: [(p99Ns: Double, meanNs: Double, rps: Double)] = []
+        for _ in 0..<3 {
+            try await server.configure(json: #"{"latency":{"kind":"fixed","ms":5}}"#, client: context.admin)
+            let sink = MeasuringSink()
+            _ = try await makeEngine(.threaded).run(configuration, policy: SingleAttemptPolicy(), sink: sink)
+            let counters = try await server.figures(client: context.admin, cpuBefore: nil)
+            guard counters.serviceP99Ns > 0 else { throw PerfSkip("the server measured no service time") }
+            runs.append((counters.serviceP99Ns, counters.serviceMeanNs, sink.requestsPerSecond))
+        }
+        runs.sort { $0.p99Ns < $1.p99Ns }
+        let median = runs[1]
+        let p99s = runs.map { BenchmarkSupport.ms($0.p99Ns) }.joined(separator: ", ")
         return PerfFigure(
-            name: "mock.p99_overhead_ms", value: counters.serviceP99Ns / 1e6 - 5, unit: "ms", target: "<= 1",
+            name: "mock.p99_overhead_ms", value: median.p99Ns / 1e6 - 5, unit: "ms", target: "<= 1",
             command: "make perf ONLY=mock.p99_overhead_ms",
-            detail: "server p99 service \(BenchmarkSupport.ms(counters.serviceP99Ns)) ms, mean "
-                + "\(BenchmarkSupport.ms(counters.serviceMeanNs)) ms at "
-                + String(format: "%.0f req/s", sink.requestsPerSecond)
-                + " (threaded open loop at 1000 req/s, 16 workers, 5 ms fixed; mock-server pinned to CPU \(server.cpu.map(String.init) ?? "none"), 1 event loop,"
-                + " real-time priority 10)"
-        )
+            detail: "median of 3 runs: server p99 service \(BenchmarkSupport.ms(median.p99Ns)) ms (runs \(p99s)), mean "
+                + "\(BenchmarkSupport.ms(median.meanNs)) ms at " + String(format: "%.0f req/s", median.rps)
+                + " (threaded open loop at 1000 req/s, 16 workers, 5 ms fixed; mock-server on CPU "
+                + "\(server.cpu.map(String.init) ?? "any"), 1 event loop, real-time priority 10)")
     }
 }
 
