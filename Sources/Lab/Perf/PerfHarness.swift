@@ -73,9 +73,17 @@ public struct PerfHarness: Sendable {
     ) async {
         guard names.contains(where: wants) else { return }
         print("measuring \(names.joined(separator: ", ")) ...")
+        let stealBefore = CPUSteal.read()
         // Every figure of a wanted group lands: `mock.vs_nginx` is only meaningful beside `nginx.static_rps`.
         func land(_ figures: [PerfFigure]) {
-            for figure in figures {
+            let steal = CPUSteal.percent(since: stealBefore)
+            for var figure in figures {
+                if let steal {
+                    figure.detail += String(format: "; CPU steal %.1f%%", steal)
+                    if steal >= CPUSteal.noisyPercent {
+                        figure.detail += " (the host took CPU time from this machine: re-run when it is quieter)"
+                    }
+                }
                 results.figures.append(figure)
                 print(
                     "  \(figure.name) = \(String(format: "%.3f", figure.value)) \(figure.unit) "
@@ -201,4 +209,26 @@ struct PerfContext: Sendable {
 final class PerfResults {
     var figures: [PerfFigure] = []
     var skipped: [(String, String)] = []
+}
+
+/// CPU time the hypervisor gave to other guests ("steal" in /proc/stat), which delays timers and wake-ups here.
+enum CPUSteal {
+    /// Steal above this share of CPU time marks a figure as measured on a noisy machine.
+    static let noisyPercent = 2.0
+
+    /// (steal, total) jiffies over all CPUs so far, or nil when /proc/stat cannot be read.
+    static func read() -> (steal: Double, total: Double)? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") })
+        else { return nil }
+        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard fields.count >= 8 else { return nil }
+        return (fields[7], fields.reduce(0, +))
+    }
+
+    /// The share of CPU time stolen since `before`, in percent.
+    static func percent(since before: (steal: Double, total: Double)?) -> Double? {
+        guard let before, let after = read(), after.total > before.total else { return nil }
+        return (after.steal - before.steal) / (after.total - before.total) * 100
+    }
 }
