@@ -37,14 +37,7 @@ public enum ProcessAffinity {
             var mask = [UInt64](repeating: 0, count: 16)
             for cpu in cpus { mask[cpu / 64] |= 1 << UInt64(cpu % 64) }
             // Threads already running (the main thread, runtime threads) are pinned one by one; new threads inherit.
-            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-            var failures: [String] = []
-            for task in tasks.isEmpty ? ["0"] : tasks {
-                guard let tid = Int32(task) else { continue }
-                if (mask.withUnsafeBytes { setAffinity(tid, $0.count, $0.baseAddress!) }) != 0 {
-                    failures.append("thread \(tid): \(String(cString: strerror(errno)))")
-                }
-            }
+            let failures = forEachThread { tid in mask.withUnsafeBytes { setAffinity(tid, $0.count, $0.baseAddress!) } }
             if !failures.isEmpty {
                 throw PinError(
                     description: "cannot pin to CPU \(list) (\(failures.joined(separator: "; "))); "
@@ -64,14 +57,7 @@ public enum ProcessAffinity {
                 throw PinError(description: "--realtime-priority \(priority): allowed: 1...99")
             }
             var parameters = sched_param(sched_priority: Int32(priority))
-            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-            var failures: [String] = []
-            for task in tasks.isEmpty ? ["0"] : tasks {
-                guard let tid = Int32(task) else { continue }
-                if sched_setscheduler(tid, SCHED_FIFO, &parameters) != 0 {
-                    failures.append("thread \(tid): \(String(cString: strerror(errno)))")
-                }
-            }
+            let failures = forEachThread { tid in sched_setscheduler(tid, SCHED_FIFO, &parameters) }
             if !failures.isEmpty {
                 throw PinError(
                     description: "cannot use real-time priority \(priority) (\(failures.joined(separator: "; "))); "
@@ -81,4 +67,18 @@ public enum ProcessAffinity {
             throw PinError(description: "real-time priority is supported on Linux only")
         #endif
     }
+
+    #if os(Linux)
+        /// Calls `body` with the id of every thread of this process (0, the caller, when they cannot be listed);
+        /// returns "thread ID: error" for each call that did not return 0.
+        private static func forEachThread(_ body: (pid_t) -> Int32) -> [String] {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            var failures: [String] = []
+            for task in tasks.isEmpty ? ["0"] : tasks {
+                guard let tid = Int32(task) else { continue }
+                if body(tid) != 0 { failures.append("thread \(tid): \(String(cString: strerror(errno)))") }
+            }
+            return failures
+        }
+    #endif
 }

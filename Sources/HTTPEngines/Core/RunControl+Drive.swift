@@ -46,6 +46,20 @@ extension RunControl {
         }
     }
 
+    /// Waits for an async engine's workers. Cancelling the caller does not cancel requests in flight at once: it
+    /// stops new attempts, and only after the shutdown grace period cancels `work`.
+    func awaitWithGrace(_ work: Task<Void, Never>) async {
+        await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            stop()
+            Task {
+                try? await Task.sleep(for: .nanoseconds(shutdownGraceNs))
+                work.cancel()
+            }
+        }
+    }
+
     /// Sends `attempt` holding the policy's gate, if any: blocks for a permit first and returns it when `send`
     /// returns. When no permit comes in time the attempt is not sent and its result is `.limiterTimeout` (or
     /// `.cancelled` when the run is stopping), spanning the wait.

@@ -24,8 +24,7 @@ public struct AsyncAHCEngine: Engine {
         let transport = AsyncHTTPTransport(configuration: configuration, clock: control.clock)
         let workers = min(configuration.concurrency, max(1, configuration.totalRequests))
 
-        // The workers run in their own task so that cancelling the caller does not cancel requests in
-        // flight at once: it stops new attempts, and only after the grace period cancels the rest.
+        // The workers run in their own task: see `RunControl.awaitWithGrace`.
         let work = Task {
             await withDiscardingTaskGroup { group in
                 for _ in 0..<workers {
@@ -39,15 +38,7 @@ public struct AsyncAHCEngine: Engine {
                 }
             }
         }
-        await withTaskCancellationHandler {
-            await work.value
-        } onCancel: {
-            control.stop()
-            Task {
-                try? await Task.sleep(for: .nanoseconds(control.shutdownGraceNs))
-                work.cancel()
-            }
-        }
+        await control.awaitWithGrace(work)
         try? await transport.client.shutdown()
         return control.summary()
     }

@@ -41,8 +41,7 @@ public struct AsyncEngine: Engine {
         let executors = loops.map(EventLoopTaskExecutor.init)
         let workers = min(configuration.concurrency, max(1, configuration.totalRequests))
 
-        // The workers run in their own task so that cancelling the caller does not cancel requests in
-        // flight at once: it stops new attempts, and only after the grace period cancels the rest.
+        // The workers run in their own task: see `RunControl.awaitWithGrace`.
         let work = Task {
             await withDiscardingTaskGroup { group in
                 for worker in 0..<workers {
@@ -62,15 +61,7 @@ public struct AsyncEngine: Engine {
                 }
             }
         }
-        await withTaskCancellationHandler {
-            await work.value
-        } onCancel: {
-            control.stop()
-            Task {
-                try? await Task.sleep(for: .nanoseconds(control.shutdownGraceNs))
-                work.cancel()
-            }
-        }
+        await control.awaitWithGrace(work)
         try? await dedicated?.shutdownGracefully()
         return control.summary()
     }
