@@ -456,7 +456,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             case .contention(let key):
                 switch core.contentionCommit(key, seen: seenVersion) {
                 case true?:
-                    text = #"{"key":\#(JSON.quote(key)),"version":\#(seenVersion + 1)}"#
+                    text = #"{"key":\#(JSONString.quoted(key)),"version":\#(seenVersion + 1)}"#
                 case false?:
                     status = 409
                     text = ResponseWriter.statusBody(status, "write conflict on key '\(key)'")
@@ -506,7 +506,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         JSON.appendObject(headers, to: &out)
         out.append(#","url":"#)
         let host = head.headers.first(name: "Host") ?? "localhost"
-        JSON.appendQuoted("http://" + host + head.uri, to: &out)
+        JSONString.appendQuoted("http://" + host + head.uri, to: &out)
         out.append("}")
         return out
     }

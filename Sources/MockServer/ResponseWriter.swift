@@ -1,3 +1,4 @@
+import AsyncPatterns
 import NIOCore
 import NIOHTTP1
 
@@ -66,6 +67,6 @@ enum ResponseWriter {
 
     /// The small JSON body of an error or status answer: `{"status":500,"error":"..."}`.
     static func statusBody(_ status: Int, _ message: String) -> String {
-        #"{"status":\#(status),"error":\#(JSON.quote(message))}"#
+        #"{"status":\#(status),"error":\#(JSONString.quoted(message))}"#
     }
 }

@@ -311,16 +311,19 @@ public final class Pipeline<Element: Sendable>: @unchecked Sendable {
         if let error { throw error }
     }
 
-    /// Starts the consumer loop on a dedicated thread named `name` (see `consume(_:)`). Call `finish()` to drain
-    /// and join it. Whatever `body` captures must not be used elsewhere until `finish()` returns.
+    /// Starts the consumer loop on a dedicated thread named `name` (see `consume(_:)`), after running `onStart` on
+    /// that thread (for example to lower its priority). Call `finish()` to drain and join it. Whatever `body`
+    /// captures must not be used elsewhere until `finish()` returns.
     public func startConsumer(
-        name: String = "pipeline-consumer", _ body: @escaping @Sendable ([Element]) throws -> Void
+        name: String = "pipeline-consumer", onStart: @escaping @Sendable () -> Void = {},
+        _ body: @escaping @Sendable ([Element]) throws -> Void
     ) {
         lock.lock()
         precondition(!state.pointee.threadStarted, "Pipeline: startConsumer may be called once")
         state.pointee.threadStarted = true
         lock.unlock()
         let thread = Thread { [self] in
+            onStart()
             try? consume(body)
             lock.lock()
             state.pointee.threadDone = true

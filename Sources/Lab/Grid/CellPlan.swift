@@ -16,7 +16,7 @@ public struct CellPlan: Sendable, Hashable {
 
     /// The parameters as canonical JSON: keys sorted, no spaces. Stored in `cells.params`.
     public var canonicalParameters: String {
-        "{" + parameters.keys.sorted().map { "\(JSONText.quote($0)):\(parameters[$0]!.json)" }.joined(separator: ",")
+        "{" + parameters.keys.sorted().map { "\(JSONString.quoted($0)):\(parameters[$0]!.json)" }.joined(separator: ",")
             + "}"
     }
 

@@ -28,11 +28,11 @@ final class StoreSink: SampleSink, @unchecked Sendable {
         memory = MemorySampler(origin: origin)
         let writers = Writers(store: store, jsonl: jsonl)
         let delay = recorder.writerDelay
-        pipeline.startConsumer(name: "store-writer") { batch in
-            // Nice 10 (Linux sets it per thread): when the engines and the writer share a CPU, the engine's threads
-            // get ~90% of it, so a single event loop is not slowed more than 64 threads would be; the pipeline
-            // holds the samples meanwhile. Cheap enough to repeat once per batch.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        // Nice 10 for the writer thread (Linux sets it per thread): when the engines and the writer share a CPU,
+        // the engine's threads get ~90% of it, so a single event loop is not slowed more than 64 threads would be;
+        // the pipeline holds the samples meanwhile.
+        let lowerPriority: @Sendable () -> Void = { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
+        pipeline.startConsumer(name: "store-writer", onStart: lowerPriority) { batch in
             if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.nanoseconds) / 1e9) }
             try writers.store.insertSamples(batch, cellID: cellID)
             try writers.jsonl?.writeSamples(batch, cellID: cellID)

@@ -2,25 +2,6 @@ import Foundation
 
 /// Helpers for reading and writing JSON text deterministically.
 enum JSONText {
-    /// A JSON string literal for `text`.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
     /// Converts a character offset in `text` to a 1-based line and column.
     static func lineAndColumn(offset: Int, in text: String) -> (line: Int, column: Int) {
         var line = 1

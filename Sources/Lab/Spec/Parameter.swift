@@ -1,3 +1,5 @@
+import AsyncPatterns
+
 /// A parameter value of a cell: the experiment's axes and fixed settings are made of these.
 public enum ParameterValue: Sendable, Hashable, Comparable, CustomStringConvertible {
     case int(Int)
@@ -9,7 +11,7 @@ public enum ParameterValue: Sendable, Hashable, Comparable, CustomStringConverti
         switch self {
         case .int(let v): return String(v)
         case .double(let v): return v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)"
-        case .string(let v): return JSONText.quote(v)
+        case .string(let v): return JSONString.quoted(v)
         }
     }
 

@@ -1,3 +1,4 @@
+import AsyncPatterns
 import Foundation
 
 /// A parsed JSON value that keeps the order of object keys, so specs render in the order they were written.
@@ -66,10 +67,10 @@ public enum JSONValue: Sendable, Hashable {
         case .null: return "null"
         case .bool(let value): return value ? "true" : "false"
         case .number(let value): return value.isFinite ? Self.formatNumber(value) : "null"
-        case .string(let value): return Self.quote(value)
+        case .string(let value): return JSONString.quoted(value)
         case .array(let values): return "[" + values.map(\.canonical).joined(separator: ",") + "]"
         case .object(let members):
-            return "{" + members.map { Self.quote($0.0) + ":" + $0.1.canonical }.joined(separator: ",") + "}"
+            return "{" + members.map { JSONString.quoted($0.0) + ":" + $0.1.canonical }.joined(separator: ",") + "}"
         }
     }
 
@@ -88,28 +89,6 @@ public enum JSONValue: Sendable, Hashable {
             return String(Int64(value))
         }
         return "\(value)"
-    }
-
-    /// Quotes a string as JSON.
-    public static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 
     /// Values are equal when their canonical texts are.

@@ -1,3 +1,5 @@
+import AsyncPatterns
+
 /// Renders the model as JSON and CSV, with fixed number formats and stable ordering.
 enum DataRenderers {
     static func number(_ value: Double?) -> JSONValue {
@@ -88,7 +90,7 @@ enum DataRenderers {
         case .object(let members):
             if members.isEmpty { return "{}" }
             return "{\n"
-                + members.map { inner + JSONValue.quote($0.0) + ": " + pretty($0.1, indent: inner) }
+                + members.map { inner + JSONString.quoted($0.0) + ": " + pretty($0.1, indent: inner) }
                 .joined(separator: ",\n") + "\n\(indent)}"
         default:
             return value.canonical
