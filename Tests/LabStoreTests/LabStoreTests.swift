@@ -35,6 +35,23 @@ func samples(_ count: Int) -> [AttemptSample] {
     }
 }
 
+/// `count` final attempts that failed with a 500.
+func failedSamples(_ count: Int) -> [AttemptSample] {
+    samples(count).map { sample in
+        var failed = sample
+        failed.status = 500
+        failed.errorClass = .http5xx
+        return failed
+    }
+}
+
+/// A cell's samples as stored, in insertion order.
+func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
+    var read: [AttemptSample] = []
+    try store.forEachSample(cellID: cellID) { read.append($0) }
+    return read
+}
+
 @Suite struct LabStoreTests {
     @Test func roundTripsRunsCellsSamplesAndEvents() throws {
         try withTemporaryDirectory { dir in
@@ -62,20 +79,66 @@ func samples(_ count: Int) -> [AttemptSample] {
         }
     }
 
+    /// A re-run cell replaces the earlier one: only the second run's samples, which differ in count and content,
+    /// remain.
     @Test func completingACellReplacesEarlierCellsWithTheSameKey() throws {
         try withTemporaryDirectory { dir in
             let store = try LabStore.openForWriting(path: dir.appendingPathComponent("lab.sqlite").path)
             let runID = try store.insertRun(sampleRun())
-            for _ in 0..<2 {
+            let first = failedSamples(3)
+            let second = samples(5)
+            var cellIDs: [Int64] = []
+            for batch in [first, second] {
                 var cell = sampleCell(runID: runID)
                 cell.id = try store.insertCell(cell)
-                try store.insertSamples(samples(3), cellID: cell.id)
+                try store.insertSamples(batch, cellID: cell.id)
                 cell.status = "complete"
                 try store.completeCell(cell)
+                cellIDs.append(cell.id)
             }
-            #expect(try store.cells().count == 1)
+            #expect(try store.cells().map(\.id) == [cellIDs[1]])
+            #expect(try storedSamples(store, cellID: cellIDs[1]) == second)
+            #expect(try storedSamples(store, cellID: cellIDs[0]).isEmpty)
             let count = try store.database.query("SELECT count(*) AS n FROM samples").first?["n"].int
-            #expect(count == 3)
+            #expect(count == Int64(second.count))
+        }
+    }
+
+    /// Merging copies each cell with its own samples and events: cells of different sample counts and fault sets
+    /// keep them, and a cell present in two sources ends with the later source's samples.
+    @Test func mergeCopiesEachCellWithItsOwnSamples() throws {
+        try withTemporaryDirectory { dir in
+            // Source A: k1 with 3 good samples, k2 with 5 failed ones; source B: k2 again with 4 good, k3 with 2.
+            let contents: [[(key: String, samples: [AttemptSample])]] = [
+                [("k1", samples(3)), ("k2", failedSamples(5))],
+                [("k2", samples(4)), ("k3", failedSamples(2))],
+            ]
+            var sources: [String] = []
+            for (index, cells) in contents.enumerated() {
+                let path = dir.appendingPathComponent("shard\(index).sqlite").path
+                let store = try LabStore.openForWriting(path: path)
+                let runID = try store.insertRun(sampleRun())
+                for (key, batch) in cells {
+                    var cell = sampleCell(runID: runID, key: key)
+                    cell.id = try store.insertCell(cell)
+                    try store.insertSamples(batch, cellID: cell.id)
+                    try store.insertEvents([EventRecord(tNs: 1, kind: "mark", detail: key)], cellID: cell.id)
+                    cell.status = "complete"
+                    try store.completeCell(cell)
+                }
+                sources.append(path)
+            }
+            let merged = try LabStore.openForWriting(path: dir.appendingPathComponent("merged.sqlite").path)
+            #expect(try merged.merge(from: sources[0]) == 2)
+            #expect(try merged.merge(from: sources[1]) == 2)
+            let expected = ["k1": samples(3), "k2": samples(4), "k3": failedSamples(2)]
+            let cells = try merged.cells()
+            #expect(cells.map(\.cellKey).sorted() == expected.keys.sorted())
+            for cell in cells {
+                #expect(try storedSamples(merged, cellID: cell.id) == expected[cell.cellKey], "\(cell.cellKey)")
+                #expect(try merged.events(cellID: cell.id).map(\.detail) == [cell.cellKey])
+            }
+            #expect(try merged.runs().count == 2)
         }
     }
 

@@ -185,20 +185,32 @@ import Testing
         }
     }
 
+    /// A lone write succeeds; of four writes to one key in service together, the first to commit wins and the
+    /// three others, which read the key before that commit, get 409.
     @Test func contentionGives409WhenAnotherWriteLandsDuringService() async throws {
-        try await withRunningMockServer(.init(latency: .fixed(ms: 500))) { server in
+        // One event loop reads all four writes and runs their timers, so none can commit before the loop has read
+        // the others that were already sent.
+        try await withRunningMockServer(.init(eventLoops: 1)) { server in
             let port = server.port
             // A lone write succeeds.
             let status6 = try await onThread { try httpGet(port: port, "/contention/solo").status }
             #expect(status6 == 200)
-            // Four overlapping writes on one key: the first to commit wins; the others saw an older version.
-            let statuses = TestList<Int>()
-            await onThreads(4, count: 4) { _ in
-                statuses.append((try? httpGet(port: port, "/contention/shared", method: "POST").status) ?? -1)
+            // The four writes go out back to back on connections opened beforehand, so all four are in service
+            // long before the first one's 2 s of latency ends: only a stall of seconds between four sends could
+            // separate them (the server's latency is fixed when a request arrives; nothing holds it longer).
+            try server.apply(.init(latency: .fixed(ms: 2_000)))
+            server.resetCounters()
+            let statuses = try await onThread {
+                let connections = try (0..<4).map { _ in try TestConnection(port: port, timeout: 60) }
+                let post = "POST /contention/shared HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+                for connection in connections { try connection.send(post) }
+                return connections.map { (try? $0.readResponse().status) ?? -1 }
             }
-            #expect(statuses.all.filter { $0 == 200 }.count == 1)
-            #expect(statuses.all.filter { $0 == 409 }.count == 3)
-            #expect(server.counters().byStatus["409"] == 3)
+            let counters = server.counters()
+            #expect(counters.peakInFlight == 4, "the four writes were not all in service together")
+            #expect(statuses.filter { $0 == 200 }.count == 1, "\(statuses)")
+            #expect(statuses.filter { $0 == 409 }.count == 3, "\(statuses)")
+            #expect(counters.byStatus["409"] == 3)
         }
     }
 }

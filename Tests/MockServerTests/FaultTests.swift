@@ -110,22 +110,33 @@ import Testing
         }
     }
 
+    /// With the limit of 2 requests in service, every further request is answered 503 at once, and the two
+    /// admitted ones stay in service. Ordered by the server's own counters, not by time: the admitted requests'
+    /// latency (60 s) outlasts any scheduling delay, and shutting the server down ends them.
     @Test func capacityRejectsAboveTheLimit() async throws {
         let configuration = MockServerConfiguration(
-            latency: .fixed(ms: 400), capacity: .init(limit: 2, whenFull: .reject))
-        try await withRunningMockServer(configuration) { server in
-            let port = server.port
-            let statuses = TestList<Int>()
-            await onThreads(5, count: 5) { _ in
-                statuses.append((try? httpGet(port: port, "/get").status) ?? -1)
-            }
-            #expect(statuses.all.filter { $0 == 200 }.count == 2)
-            #expect(statuses.all.filter { $0 == 503 }.count == 3)
-            let counters = server.counters()
-            #expect(counters.byFault["overload"] == 3)
-            #expect(counters.peakInFlight == 2)
-            #expect(counters.inFlight == 0)
+            latency: .fixed(ms: 60_000), capacity: .init(limit: 2, whenFull: .reject), shutdownGraceMs: 0)
+        let server = try await MockServer.start(configuration)
+        let port = server.port
+        let admitted = TestList<String>()
+        let admittedDone = Task {
+            await onThreads(2, count: 2) { _ in admitted.append(requestOutcome(port: port, "/get", timeout: 90)) }
         }
+        let inService = await waitUntil { server.counters().inFlight == 2 }
+        let rejected = try await onThread { (0..<3).map { _ in requestOutcome(port: port, "/get") } }
+        let counters = server.counters()
+        try await server.shutdown()
+        await admittedDone.value
+
+        #expect(inService, "the two admitted requests never were in service together")
+        #expect(rejected == ["503", "503", "503"])
+        #expect(counters.byFault["overload"] == 3)
+        #expect(counters.byStatus == ["503": 3])
+        #expect(counters.peakInFlight == 2)
+        #expect(counters.inFlight == 2)
+        // The admitted requests were never answered 503: they were in service until the server stopped.
+        #expect(admitted.all.count == 2)
+        #expect(admitted.all.allSatisfy { ["closed", "reset"].contains($0) }, "\(admitted.all)")
     }
 
     @Test func capacityQueuesAboveTheLimit() async throws {

@@ -204,3 +204,23 @@ final class TestList<Element: Sendable>: @unchecked Sendable {
 func port(of baseURL: String) -> Int {
     Int(baseURL.split(separator: ":").last!)!
 }
+
+/// Polls `condition` every 5 ms until it holds, for at most `limit` (generous: only a broken server misses it).
+/// Returns whether it held.
+func waitUntil(within limit: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while !condition() {
+        if ContinuousClock.now >= deadline { return false }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return true
+}
+
+/// What became of one request: the status answered, or how the connection ended ("closed", "reset", "timeout").
+func requestOutcome(port: Int, _ target: String, method: String = "GET", timeout: Double = 5) -> String {
+    do {
+        return String(try TestConnection(port: port, timeout: timeout).get(target, method: method).status)
+    } catch {
+        return (error as? TestClientError)?.description ?? "\(error)"
+    }
+}

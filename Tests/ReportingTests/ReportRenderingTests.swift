@@ -7,7 +7,9 @@ import Testing
 @Suite("Report rendering", .serialized)
 struct ReportRenderingTests {
     /// The committed fixture renders to the committed Markdown, scripts and data, byte for byte.
-    /// Update the expected files with `UPDATE_GOLDEN=1 swift test --filter golden`.
+    /// To update the expected files after an intended change, run `UPDATE_GOLDEN=1 swift test --filter golden`:
+    /// that run writes the fresh files into `Fixtures/expected` and fails ("golden files updated"), so it can never
+    /// pass by rewriting its own expectations; review the diff, then run the test again without `UPDATE_GOLDEN`.
     @Test(.timeLimit(.minutes(1)))
     func golden() throws {
         let database = try TestSupport.fixtureDatabase
@@ -20,14 +22,18 @@ struct ReportRenderingTests {
         #expect(summary.experiments == ["retries", "throughput"])
         let expected = TestSupport.fixtures.appendingPathComponent("expected")
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
-            TestSupport.cleanUp(expected)
+            try? FileManager.default.removeItem(at: expected)
             try FileManager.default.copyItem(at: out, to: expected)
+            Issue.record("golden files updated; re-run without UPDATE_GOLDEN")
+            return
         }
         #expect(TestSupport.files(under: out) == TestSupport.files(under: expected))
         for file in TestSupport.files(under: expected) {
             let fresh = TestSupport.read(out.appendingPathComponent(file))
             let golden = TestSupport.read(expected.appendingPathComponent(file))
-            #expect(fresh == golden, "\(file) differs from the golden copy; run UPDATE_GOLDEN=1 swift test if intended")
+            #expect(
+                fresh == golden,
+                "\(file) differs from the golden copy; if intended, run UPDATE_GOLDEN=1 swift test --filter golden")
         }
         let index = TestSupport.read(out.appendingPathComponent("README.md"))
         for engine in ["sync", "threaded", "async"] { #expect(index.contains("| \(engine) |")) }
@@ -85,8 +91,11 @@ struct ReportRenderingTests {
         #expect(page.contains("apt-get install -y gnuplot-nox"))
     }
 
-    @Test(.timeLimit(.minutes(1)), .enabled(if: TestSupport.hasGnuplot))
+    /// gnuplot renders every chart as SVG and PNG, and a script re-renders from any working directory. Needs
+    /// gnuplot (fails without it).
+    @Test(.timeLimit(.minutes(1)))
     func chartsRenderAsSVGAndPNG() throws {
+        try TestSupport.requireGnuplot()
         let database = try TestSupport.fixtureDatabase
         let out = try TestSupport.temporaryFolder("charts")
         defer { TestSupport.cleanUp(out) }
@@ -143,9 +152,10 @@ struct ReportRenderingTests {
     }
 
     /// A report rendered with gnuplot checks clean on a machine without it; one rendered without gnuplot does not
-    /// match where gnuplot is available (its charts would be rendered).
-    @Test(.timeLimit(.minutes(1)), .enabled(if: TestSupport.hasGnuplot))
+    /// match where gnuplot is available (its charts would be rendered). Needs gnuplot (fails without it).
+    @Test(.timeLimit(.minutes(1)))
     func checkDoesNotNeedGnuplot() throws {
+        try TestSupport.requireGnuplot()
         let out = try TestSupport.temporaryFolder("check-gnuplot")
         defer { TestSupport.cleanUp(out) }
         let database = try TestSupport.smallDatabase(in: out)
@@ -162,9 +172,11 @@ struct ReportRenderingTests {
         #expect(result.missing.contains("throughput/throughput.svg"))
     }
 
-    /// Each sweep axis brings its chart: latency vs offered load, server load vs budget, calls per backoff.
+    /// Each sweep axis brings its chart: latency vs offered load, server load vs budget, calls per backoff; gnuplot
+    /// renders each. Needs gnuplot (fails without it).
     @Test(.timeLimit(.minutes(1)))
     func axesChooseTheirCharts() throws {
+        try TestSupport.requireGnuplot()
         let folder = try TestSupport.temporaryFolder("axes")
         defer { TestSupport.cleanUp(folder) }
         let database = folder.appendingPathComponent("lab.sqlite").path
@@ -184,13 +196,14 @@ struct ReportRenderingTests {
         backoff.backoffs = ["none", "exponential", "full", "equal", "decorrelated"]
         for configuration in [open, budget, backoff] { try SyntheticLab.write(path: database, configuration) }
         let out = folder.appendingPathComponent("reports")
-        let summary = try renderReport(
-            ReportOptions(databasePath: database, outputDirectory: out.path, renderCharts: TestSupport.hasGnuplot))
+        let summary = try renderReport(ReportOptions(databasePath: database, outputDirectory: out.path))
         #expect(summary.warnings.isEmpty, "\(summary.warnings)")
+        #expect(summary.chartsNotRendered.isEmpty, "\(summary.chartsNotRendered)")
         let files = Set(summary.files)
-        #expect(files.contains("open-loop/latency-vs-load.gp"))
-        #expect(files.contains("budget/budget.gp"))
-        #expect(files.contains("backoff/backoff.gp"))
+        for chart in ["open-loop/latency-vs-load", "budget/budget", "backoff/backoff"] {
+            #expect(files.contains(chart + ".gp"))
+            #expect(files.contains(chart + ".svg") && summary.chartsRendered.contains(chart), "\(chart) not rendered")
+        }
         let budgetPage = TestSupport.read(out.appendingPathComponent("budget/README.md"))
         #expect(budgetPage.contains("budget\\_exhausted"))
         // Categorical axes are labelled by their values.

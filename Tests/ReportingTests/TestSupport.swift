@@ -1,6 +1,7 @@
 import Foundation
 import LabStore
 import Reporting
+import Testing
 
 /// Helpers shared by the report tests.
 enum TestSupport {
@@ -95,5 +96,14 @@ enum TestSupport {
     static var hasGnuplot: Bool {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/gnuplot") }
+    }
+
+    /// What a test that renders charts says when gnuplot is missing.
+    static let gnuplotRequired: Comment = "gnuplot is required: apt-get install -y gnuplot-nox, or run make test"
+
+    /// Fails the calling test, never skips it, when gnuplot is missing: `make test` installs it (`make deps`), so
+    /// a machine without it is not set up to run the tests. Tests of the no-gnuplot path fake its absence instead.
+    static func requireGnuplot(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try #require(hasGnuplot, gnuplotRequired, sourceLocation: sourceLocation)
     }
 }
