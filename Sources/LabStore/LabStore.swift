@@ -12,6 +12,8 @@ public final class LabStore {
     public let database: SQLiteDatabase
     private var insertSamplesMany: SQLiteStatement?
     private var insertSampleOne: SQLiteStatement?
+    /// The descriptor holding the writer's `flock`, so two processes never write one database at once.
+    private var writerLock: Int32 = -1
 
     /// The database file's path.
     public var path: String { database.path }
@@ -21,8 +23,30 @@ public final class LabStore {
     ///   database, or has a newer schema version.
     public static func openForWriting(path: String) throws -> LabStore {
         let store = LabStore(database: try SQLiteDatabase(path: path, mode: .readWriteCreate))
+        try store.lockForWriting()
         try store.prepareForWriting()
         return store
+    }
+
+    /// Takes an exclusive `flock` on the database file for as long as this store lives. SQLite's own locks are
+    /// per transaction; this one says that no other process is between transactions of a sweep, so a run
+    /// left `running` belongs to a process that died (see `markAbandonedRuns`). The descriptor is close-on-exec,
+    /// so child processes never inherit the lock.
+    private func lockForWriting() throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw StoreError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw StoreError.sqlite(
+                path: path, code: SQLITE_BUSY, message: "another experiments process is writing to it", sql: "")
+        }
+        writerLock = fd
+    }
+
+    deinit {
+        if writerLock >= 0 { close(writerLock) }
     }
 
     /// Opens an existing database read-only.
@@ -231,6 +255,17 @@ public final class LabStore {
     }
 
     /// Deletes cells left `running` by an interrupted run, with their samples and events.
+    /// Marks every run still `running` as `abandoned`: with the writer's lock held, no live process owns one,
+    /// so its process was killed (SIGKILL, the OOM killer, a lost node). Returns how many were marked.
+    @discardableResult
+    public func markAbandonedRuns(at endedAt: String) throws -> Int {
+        precondition(writerLock >= 0, "markAbandonedRuns needs a store opened for writing")
+        let count = try database.query("SELECT count(*) AS n FROM runs WHERE status = 'running'").first?["n"].int ?? 0
+        try database.run(
+            "UPDATE runs SET status = 'abandoned', ended_at = ? WHERE status = 'running'", [.text(endedAt)])
+        return Int(count)
+    }
+
     public func deleteUnfinishedCells() throws {
         try database.transaction { try database.run("DELETE FROM cells WHERE status = 'running'") }
     }

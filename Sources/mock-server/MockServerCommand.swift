@@ -51,6 +51,14 @@ struct MockServerCommand: AsyncParsableCommand {
                 + "CAP_SYS_NICE), so injected latencies end on time on a busy machine; a refusal is a warning."))
     var realtimePriority: Int?
 
+    @Flag(
+        name: .customLong("exit-with-stdin"),
+        help: ArgumentHelp(
+            "Exit when standard input reaches end of file, and ignore SIGINT and SIGTERM. The experiment runner "
+                + "passes a pipe here, so the server dies with the runner however the runner ends (even SIGKILL), "
+                + "and a signal to the whole job (scancel, Ctrl-C) leaves it serving until the runner is done."))
+    var exitWithStdin = false
+
     func validate() throws {
         if config != nil && configJSON != nil {
             throw ValidationError("give --config or --config-json, not both")
@@ -92,7 +100,9 @@ struct MockServerCommand: AsyncParsableCommand {
                     Data("warning: \(error.description); running at normal priority\n".utf8))
             }
         }
-        try await MockServer.runUntilSignalled(configuration) { baseURL in
+        if exitWithStdin { ParentWatch.exitWhenStandardInputCloses() }
+        try await MockServer.runUntilSignalled(configuration, handlingSignals: !exitWithStdin) {
+            baseURL in
             // FileHandle writes straight to the descriptor: the line is flushed at once.
             FileHandle.standardOutput.write(Data("listening \(baseURL)\n".utf8))
         }

@@ -71,19 +71,20 @@ public struct ExperimentRunner: Sendable {
             }
         }
         if !problems.isEmpty { throw SpecErrors(errors: problems) }
-        if let target = options.target {
-            guard let url = URL(string: target), url.scheme == "http", url.host != nil else {
-                throw LabError("--target: `\(target)` is not an http:// URL such as http://127.0.0.1:8080")
-            }
-        }
+        let target = try options.target.map(TargetServer.init)
 
         var outcome = RunOutcome()
         var plans: [(spec: ExperimentSpec, cells: [CellPlan])] = []
         for spec in specs {
-            if options.target != nil && spec.needsMockServer {
-                outcome.specsSkipped.append(spec.name)
-                output("skipping \(spec.name): it injects faults or latency, which needs the mock server, not --target")
-                continue
+            if let target {
+                if spec.needsMockServer {
+                    outcome.specsSkipped.append(spec.name)
+                    output(
+                        "skipping \(spec.name): it injects faults (errorRate or the spec's `server` settings), which "
+                            + "only the mock server can do, not --target")
+                    continue
+                }
+                output(target.note(for: spec))
             }
             var cells = spec.grid()
             if let shard = options.shard { cells = cells.filter { shard.contains($0.index) } }
@@ -110,6 +111,10 @@ public struct ExperimentRunner: Sendable {
             withIntermediateDirectories: true)
         let store = try LabStore.openForWriting(path: options.databasePath)
         let jsonl = try options.jsonlPath.map { try JSONLWriter(path: $0) }
+        let abandoned = try store.markAbandonedRuns(at: Timestamp.now())
+        if abandoned > 0 {
+            output("marked \(abandoned) run(s) left `running` by a process that died as `abandoned`")
+        }
         try store.deleteUnfinishedCells()
         try jsonl?.writeDeleteUnfinishedCells()
         let done = options.resume ? try store.completedCellKeys() : []
@@ -126,8 +131,8 @@ public struct ExperimentRunner: Sendable {
         defer { interrupt.uninstall() }
         do {
             try await sweep(
-                plans, store: store, jsonl: jsonl, server: server, admin: admin, interrupt: interrupt, done: done,
-                outcome: &outcome)
+                plans, store: store, jsonl: jsonl, server: server, target: target, admin: admin, interrupt: interrupt,
+                done: done, outcome: &outcome)
         } catch {
             try? await admin.shutdown()
             throw error
@@ -138,8 +143,8 @@ public struct ExperimentRunner: Sendable {
 
     private func sweep(
         _ plans: [(spec: ExperimentSpec, cells: [CellPlan])], store: LabStore, jsonl: JSONLWriter?,
-        server: MockServerProcess?, admin: HTTPClient, interrupt: InterruptFlag, done: Set<String>,
-        outcome: inout RunOutcome
+        server: MockServerProcess?, target: TargetServer?, admin: HTTPClient, interrupt: InterruptFlag,
+        done: Set<String>, outcome: inout RunOutcome
     ) async throws {
 
         let provenance = Provenance.current()
@@ -165,7 +170,8 @@ public struct ExperimentRunner: Sendable {
                 let label = "\(spec.name) \(cell.label(axes: spec.axisNames))"
                 progress.starting(label)
                 let summary = try await runCell(
-                    cell, spec: spec, runID: runID, store: store, jsonl: jsonl, server: server, admin: admin)
+                    cell, spec: spec, runID: runID, store: store, jsonl: jsonl, server: server, target: target,
+                    admin: admin)
                 progress.finished(label, summary: summary)
                 outcome.cellsRun += 1
             }
@@ -186,7 +192,7 @@ public struct ExperimentRunner: Sendable {
 
     private func runCell(
         _ cell: CellPlan, spec: ExperimentSpec, runID: Int64, store: LabStore, jsonl: JSONLWriter?,
-        server: MockServerProcess?, admin: HTTPClient
+        server: MockServerProcess?, target: TargetServer?, admin: HTTPClient
     ) async throws -> String {
         let seed = cell.seed(master: spec.seed)
         let requests = spec.requests(concurrency: cell.concurrency)
@@ -197,14 +203,15 @@ public struct ExperimentRunner: Sendable {
             warmupRequests: spec.warmup, startedAt: Timestamp.now())
         record.id = try store.insertCell(record)
 
-        let baseURL = server?.baseURL ?? options.target!
+        let baseURL = server?.baseURL ?? target!.baseURL
         if let server {
             try await server.configure(
                 json: cell.serverConfigurationJSON(specServerJSON: spec.serverJSON, seed: seed), client: admin)
         }
         let serverCPU = server.flatMap { ProcessFigures.cpuSeconds(pid: $0.pid) }
-        let configuration = cell.engineConfiguration(
+        var configuration = cell.engineConfiguration(
             baseURL: baseURL, requests: requests, warmup: spec.warmup, seed: seed)
+        if let target { configuration.path = target.path }
         let policy = try ResilienceSettings(cell: cell, baseJSON: spec.resilienceJSON).policy(seed: seed)
 
         try jsonl?.writeCell(record)
@@ -274,35 +281,40 @@ extension Duration {
     }
 }
 
-/// Set by SIGINT; the sweep checks it between cells, so an interrupted cell never leaves half a result.
-/// A second SIGINT exits at once; the unfinished cell is discarded by the next run.
+/// Set by SIGINT or SIGTERM (how Slurm's `scancel` and time limits, and Kubernetes, stop a job); the sweep checks
+/// it between cells, so an interrupted cell never leaves half a result. A second signal exits at once; the
+/// unfinished cell is discarded by the next run.
 final class InterruptFlag: @unchecked Sendable {
+    // Safe: `flag` is atomic and `sources` is written only in `init`; the dispatch sources are thread-safe.
     private let flag = Atomic<Bool>(false)
-    private let source: DispatchSourceSignal
+    private let sources: [DispatchSourceSignal]
+    private static let signals: [(number: Int32, name: String)] = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")]
 
     private init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        for (number, _) in Self.signals { signal(number, SIG_IGN) }
+        sources = Self.signals.map { DispatchSource.makeSignalSource(signal: $0.number, queue: .global()) }
     }
 
-    /// Starts catching SIGINT.
+    /// Starts catching SIGINT and SIGTERM.
     static func install() -> InterruptFlag {
         let interrupt = InterruptFlag()
-        interrupt.source.setEventHandler { [interrupt] in
-            if interrupt.flag.exchange(true, ordering: .relaxed) { exit(130) }
-            FileHandle.standardError.write(
-                Data("\nSIGINT: finishing the current cell, then stopping (press Ctrl-C again to abort)\n".utf8))
+        for (source, (_, name)) in zip(interrupt.sources, signals) {
+            source.setEventHandler { [interrupt] in
+                if interrupt.flag.exchange(true, ordering: .relaxed) { exit(130) }
+                FileHandle.standardError.write(
+                    Data("\n\(name): finishing the current cell, then stopping (send it again to abort)\n".utf8))
+            }
+            source.resume()
         }
-        interrupt.source.resume()
         return interrupt
     }
 
-    /// Whether SIGINT arrived.
+    /// Whether SIGINT or SIGTERM arrived.
     var isSet: Bool { flag.load(ordering: .relaxed) }
 
-    /// Restores the default SIGINT behaviour.
+    /// Restores the default behaviour of both signals.
     func uninstall() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
+        for source in sources { source.cancel() }
+        for (number, _) in Self.signals { signal(number, SIG_DFL) }
     }
 }

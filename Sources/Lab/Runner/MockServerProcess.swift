@@ -8,6 +8,9 @@ import NIOHTTP1
 /// The runner configures it per cell over its admin endpoints and reads its counters after each cell.
 final class MockServerProcess: @unchecked Sendable {
     private let process: Process
+    /// The write end of the server's standard input: the server exits when it closes, so it never outlives
+    /// this process (see `ParentWatch`).
+    private let lifeline: Pipe
     /// The server's base URL, e.g. `http://127.0.0.1:41234`.
     let baseURL: String
     /// The server's process id.
@@ -26,15 +29,18 @@ final class MockServerProcess: @unchecked Sendable {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        var arguments = ["--host", "127.0.0.1", "--port", "0"]
+        var arguments = ["--host", "127.0.0.1", "--port", "0", "--exit-with-stdin"]
         if let cpu { arguments += ["--cpu", String(cpu), "--event-loops", "1"] }
         if let realtimePriority { arguments += ["--realtime-priority", String(realtimePriority)] }
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.standardError
+        let lifeline = Pipe()
+        process.standardInput = lifeline
         try process.run()
         self.process = process
+        self.lifeline = lifeline
 
         // The first line of standard output is `listening http://HOST:PORT`.
         var line = Data()
@@ -47,17 +53,17 @@ final class MockServerProcess: @unchecked Sendable {
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.hasPrefix("listening "), let url = text.split(separator: " ").last else {
-            process.terminate()
+            try? lifeline.fileHandleForWriting.close()
             throw LabError("the mock server did not start (it printed: \(text.isEmpty ? "nothing" : text))")
         }
         baseURL = String(url)
         self.cpu = cpu
     }
 
-    /// Stops the server gracefully and waits for it to exit.
+    /// Stops the server by closing its lifeline (it ignores SIGTERM), and waits for it to exit.
     func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        try? lifeline.fileHandleForWriting.close()
         process.waitUntilExit()
     }
 

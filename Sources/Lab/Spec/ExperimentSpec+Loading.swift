@@ -45,11 +45,22 @@ extension ExperimentSpec {
         } catch {
             throw SpecErrors(errors: [error])
         }
+        let duplicates = JSONText.duplicateKeys(in: text).map { duplicate in
+            SpecError(
+                file: path, keyPath: duplicate.keyPath,
+                message:
+                    "appears twice in one object, at line \(duplicate.first.line), column \(duplicate.first.column) "
+                    + "and at line \(duplicate.second.line), column \(duplicate.second.column); JSON keeps only the "
+                    + "last, so remove one")
+        }
+        if !duplicates.isEmpty { throw SpecErrors(errors: duplicates) }
         var v = Validator(file: path)
         let spec = v.spec(root, text: text, quick: quick)
         if !v.errors.isEmpty || spec == nil {
             throw SpecErrors(errors: v.errors)
         }
+        let problems = spec!.cellProblems()
+        if !problems.isEmpty { throw SpecErrors(errors: problems) }
         return spec!
     }
 }
@@ -282,6 +293,10 @@ private struct Validator {
         guard let dict = object(root, "") else { return nil }
         checkKeys(dict, allowed: ExperimentSpec.topLevelKeys, "")
         let name = string(dict["name"], "name", required: true) ?? ""
+        if dict["name"] is String, name.trimmingCharacters(in: .whitespaces).isEmpty {
+            fail(
+                "name", "is empty; name the experiment with ASCII letters, digits, `-` and `_` (it names report files)")
+        }
         if !name.isEmpty,
             !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
                 || !name.unicodeScalars.allSatisfy(\.isASCII)
@@ -289,6 +304,9 @@ private struct Validator {
             fail("name", "`\(name)` may hold only ASCII letters, digits, `-` and `_` (it names report files)")
         }
         let question = string(dict["question"], "question", required: true) ?? ""
+        if dict["question"] is String, question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            fail("question", "is empty; say what the experiment asks (its report answers it)")
+        }
         _ = string(dict["notes"], "notes", required: false)
 
         var engines: [EngineKind] = []
@@ -393,10 +411,11 @@ private struct Validator {
                 "an open-loop load (fixed or poisson) needs a rate above 0 requests per second")
         }
 
+        // Latency settings are the mock's too, but a spec without faults still measures a real server (its own
+        // latency then stands in for them); faults and the `server` settings cannot be had anywhere else.
         let needsMock =
             serverJSON != "{}"
             || values(of: "errorRate", axes: axes, fixed: fixed).contains { ($0.number ?? 0) > 0 }
-            || values(of: "latencyMs", axes: axes, fixed: fixed).contains { ($0.number ?? 0) > 0 }
         return ExperimentSpec(
             name: name, question: question, engines: engines, axes: axes, fixed: fixed, filters: filters,
             requests: requests, requestsPerWorker: perWorker, resilienceJSON: resilienceJSON, warmup: warmup,

@@ -29,7 +29,7 @@ public struct ExperimentSpec: Sendable {
     public var seed: UInt64
     /// Extra mock-server settings as a JSON object text (fault kinds, schedules, capacity...), `{}` by default.
     public var serverJSON: String
-    /// Whether the experiment needs the fault-injecting mock server (and so cannot run against `--target`).
+    /// Whether the experiment injects faults, and so needs the mock server (it cannot run against `--target`).
     public var needsMockServer: Bool
     /// The spec file's path as given.
     public var path: String

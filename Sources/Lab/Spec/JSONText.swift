@@ -65,3 +65,92 @@ func didYouMean(_ word: String, among known: [String]) -> String {
     guard let best, best.distance <= max(2, word.count / 3) else { return "" }
     return " Did you mean `\(best.word)`?"
 }
+
+extension JSONText {
+    /// A key that appears twice in one JSON object, with both positions (1-based line and column).
+    struct DuplicateKey: Equatable {
+        /// The key's path, e.g. `quick.axes.concurrency`.
+        var keyPath: String
+        var first: (line: Int, column: Int)
+        var second: (line: Int, column: Int)
+
+        static func == (a: DuplicateKey, b: DuplicateKey) -> Bool {
+            a.keyPath == b.keyPath && a.first == b.first && a.second == b.second
+        }
+    }
+
+    /// Every key that appears twice in the same object of `text`, which must be valid JSON. Foundation's parser
+    /// keeps the last of two equal keys without a word; a spec must not be read that way.
+    static func duplicateKeys(in text: String) -> [DuplicateKey] {
+        enum Frame {
+            case object(path: String, keys: [String: Int], expectingKey: Bool, currentKey: String?)
+            case array(path: String, index: Int)
+        }
+        let bytes = Array(text.utf8)
+        var stack: [Frame] = []
+        var found: [DuplicateKey] = []
+        var index = 0
+
+        func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+        /// The path of a value that starts now, in the innermost container.
+        func childPath() -> String {
+            switch stack.last {
+            case .object(let path, _, _, let key): return join(path, key ?? "")
+            case .array(let path, let index): return "\(path)[\(index)]"
+            case nil: return ""
+            }
+        }
+        func readString() -> String {
+            let start = index
+            index += 1
+            while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
+                index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+            }
+            let raw = Data(bytes[start...min(index, bytes.count - 1)])
+            index += 1
+            return (try? JSONSerialization.jsonObject(with: raw, options: .fragmentsAllowed) as? String)
+                ?? String(decoding: raw, as: UTF8.self)
+        }
+
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "{"):
+                stack.append(.object(path: childPath(), keys: [:], expectingKey: true, currentKey: nil))
+                index += 1
+            case UInt8(ascii: "["):
+                stack.append(.array(path: childPath(), index: 0))
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                stack.removeLast()
+                index += 1
+            case UInt8(ascii: ","):
+                switch stack.last {
+                case .object(let path, let keys, _, _):
+                    stack[stack.count - 1] = .object(path: path, keys: keys, expectingKey: true, currentKey: nil)
+                case .array(let path, let position):
+                    stack[stack.count - 1] = .array(path: path, index: position + 1)
+                case nil: break
+                }
+                index += 1
+            case UInt8(ascii: "\""):
+                let offset = index
+                let string = readString()
+                if case .object(let path, var keys, true, _) = stack.last {
+                    if let previous = keys[string] {
+                        found.append(
+                            DuplicateKey(
+                                keyPath: join(path, string), first: lineAndColumn(offset: previous, in: text),
+                                second: lineAndColumn(offset: offset, in: text)))
+                    } else {
+                        keys[string] = offset
+                    }
+                    stack[stack.count - 1] = .object(path: path, keys: keys, expectingKey: false, currentKey: string)
+                }
+            default:
+                index += 1
+            }
+        }
+        return found
+    }
+}

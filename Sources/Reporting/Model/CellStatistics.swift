@@ -164,11 +164,11 @@ struct CellStatistics: Sendable {
         return Double(server.requests) / Double(finals + warmupFinals)
     }
 
-    /// Mean service time: the server's measurement, else the spec's `latencyMs`; nil when neither is known. ns.
+    /// Mean service time as the mock server measured it, ns; nil without its counters (against `--target`, the
+    /// spec's nominal `latencyMs` says nothing about the server that was measured).
     var serviceMeanNs: Double? {
-        if let server = cell.server, server.serviceMeanNs > 0 { return server.serviceMeanNs }
-        if let latency = params["latencyMs"]?.numberValue, latency > 0 { return latency * 1e6 }
-        return nil
+        guard let server = cell.server, server.serviceMeanNs > 0 else { return nil }
+        return server.serviceMeanNs
     }
 
     /// Throughput over the Little's-law bound `concurrency / mean service time`; nil without a service time.

@@ -49,6 +49,7 @@ struct MarkdownRenderer {
             if !experiment.spec.question.isEmpty {
                 out += "> \(Markdown.escape(experiment.spec.question))\n\n"
             }
+            out += targetNote(experiment.run)
             let axes = experiment.varyingAxes
             var rows: [[String]] = []
             for point in experiment.points {
@@ -95,6 +96,7 @@ struct MarkdownRenderer {
         var out = "# \(Markdown.escape(experiment.name))\n\n"
         if !spec.question.isEmpty { out += "> **Question.** \(Markdown.escape(spec.question))\n\n" }
         if !spec.notes.isEmpty { out += "\(Markdown.escape(spec.notes))\n\n" }
+        out += targetNote(experiment.run)
         out += "[Back to the index](../README.md)\n\n## Findings\n\n"
         out += Findings.sentences(for: experiment).map { "- " + $0 + "\n" }.joined() + "\n"
         out += "## Setup\n\n"
@@ -193,6 +195,16 @@ struct MarkdownRenderer {
         out += provenanceTable(experiment.run)
         out += notRenderedNote(status.filter { $0.key.hasPrefix(experiment.slug + "/") })
         return out
+    }
+
+    /// For a run against `--target`: which server was measured, and which figures are left out and why.
+    func targetNote(_ run: RunRecord) -> String {
+        guard !run.target.isEmpty, run.target != "mock" else { return "" }
+        return "> **Measured against `\(Markdown.codeSafe(run.target))`, not the mock server.** The spec's server "
+            + "settings (latency, jitter, path) were not in force: every request went to that URL, and the server's "
+            + "own behaviour stands in for them. Figures that need the mock server's counters are left out (n/a): "
+            + "efficiency against the Little's-law bound, service time, server connections and CPU, load "
+            + "amplification.\n\n"
     }
 
     func provenanceTable(_ run: RunRecord) -> String {
