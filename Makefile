@@ -8,7 +8,8 @@ SPECS ?=
 ARGS ?=
 RELEASE := .build/release
 
-.PHONY: help install deps build release test lint format clean experiments experiments-quick report mock-server perf
+.PHONY: help install deps build release test lint format clean experiments experiments-quick report mock-server perf \
+	distributed-check
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -58,6 +59,9 @@ perf: release ## Print the performance figures and write results/perf.json (ONLY
 	@scripts/ensure-packages.sh $(PERF_PACKAGES)
 	@mkdir -p results
 	$(RELEASE)/experiments perf --out results/perf.json $(if $(ONLY),--only $(ONLY),)
+
+distributed-check: release ## As root: shard a quick sweep over a local Slurm cluster and GNU parallel; merge must equal a single run.
+	scripts/distributed-check.sh
 
 .PHONY: benchmark benchmark-resilience benchmark-full
 
