@@ -99,6 +99,7 @@ public final class JSONLWriter {
             line.field("repetition", Int64(cell.repetition))
             line.field("params", cell.params)
             line.field("seed", cell.seed)
+            line.field("server_seed", cell.serverSeed)
             line.field("status", cell.status)
             line.field("error", cell.error)
             line.field("planned_requests", Int64(cell.plannedRequests))
@@ -245,6 +246,11 @@ struct JSONLineBuilder {
     mutating func field(_ name: StaticString, _ value: UInt64) {
         key(name)
         appendInteger(value, negative: false)
+    }
+
+    mutating func field(_ name: StaticString, _ value: UInt64?) {
+        guard let value else { return null(name) }
+        field(name, value)
     }
 
     mutating func field(_ name: StaticString, _ value: Int64?) {
@@ -482,7 +488,7 @@ private enum JSONLLine: Decodable {
                     error: try optional("error"), plannedRequests: try value("planned_requests"),
                     warmupRequests: try value("warmup_requests"), startedAt: try value("started_at"),
                     elapsedNs: try value("elapsed_ns"), maxLatenessNs: try value("max_lateness_ns"), client: client,
-                    server: server))
+                    server: server, serverSeed: try optional("server_seed")))
         case "sample":
             let errorClass: String = try value("error_class")
             self = .sample(

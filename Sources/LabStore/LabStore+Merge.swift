@@ -9,7 +9,8 @@ extension LabStore {
     public func merge(from source: String) throws -> Int {
         let reader = try LabStore.openForReading(path: source)
         let version = try reader.schemaVersion() ?? 0
-        guard version == Schema.current else {
+        // Cells of older versions lack only columns added since, which read as absent.
+        guard (1...Schema.current).contains(version) else {
             throw StoreError.newerSchema(path: source, found: version, supported: Schema.current)
         }
         try database.run("ATTACH DATABASE ? AS source", [.text(source)])

@@ -139,14 +139,15 @@ public final class LabStore {
         try database.run(
             """
             INSERT INTO cells (cell_key, run_id, experiment, engine, concurrency, repetition, params, seed, status,
-                planned_requests, warmup_requests, started_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)
+                planned_requests, warmup_requests, started_at, server_seed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)
             """,
             [
                 .text(cell.cellKey), .integer(cell.runID), .text(cell.experiment), .text(cell.engine),
                 .integer(Int64(cell.concurrency)), .integer(Int64(cell.repetition)), .text(cell.params),
                 .integer(Int64(bitPattern: cell.seed)), .integer(Int64(cell.plannedRequests)),
                 .integer(Int64(cell.warmupRequests)), .text(cell.startedAt),
+                cell.serverSeed.map { .integer(Int64(bitPattern: $0)) } ?? .null,
             ])
         return database.lastInsertRowID
     }
@@ -360,6 +361,7 @@ public final class LabStore {
             plannedRequests: Int(row["planned_requests"].int ?? 0),
             warmupRequests: Int(row["warmup_requests"].int ?? 0),
             startedAt: row["started_at"].string ?? "", elapsedNs: row["elapsed_ns"].int ?? 0,
-            maxLatenessNs: row["max_lateness_ns"].int ?? 0, client: client, server: server)
+            maxLatenessNs: row["max_lateness_ns"].int ?? 0, client: client, server: server,
+            serverSeed: row["server_seed"].int.map { UInt64(bitPattern: $0) })
     }
 }

@@ -85,8 +85,13 @@ public struct CellRecord: Sendable, Hashable, Codable {
     public var repetition: Int
     /// Canonical JSON object of every parameter of the cell.
     public var params: String
-    /// The cell's seed, derived from the master seed and `params`.
+    /// The cell's seed (the client's stream: backoff jitter, arrivals), from the master seed, `params` and the
+    /// repetition.
     public var seed: UInt64
+    /// The server's stream (faults, latency draws), from the master seed, the server's and workload's parameters
+    /// and the repetition only, so every engine and client-side treatment meets the same faults. Nil in cells
+    /// written before schema version 2.
+    public var serverSeed: UInt64?
     /// `running`, `complete` or `failed`.
     public var status: String
     /// Why the cell failed, when it did.
@@ -110,8 +115,10 @@ public struct CellRecord: Sendable, Hashable, Codable {
         id: Int64 = 0, cellKey: String, runID: Int64, experiment: String, engine: String, concurrency: Int,
         repetition: Int, params: String, seed: UInt64, status: String, error: String? = nil,
         plannedRequests: Int, warmupRequests: Int, startedAt: String, elapsedNs: Int64 = 0,
-        maxLatenessNs: Int64 = 0, client: ResourceFigures? = nil, server: ServerFigures? = nil
+        maxLatenessNs: Int64 = 0, client: ResourceFigures? = nil, server: ServerFigures? = nil,
+        serverSeed: UInt64? = nil
     ) {
+        self.serverSeed = serverSeed
         self.id = id
         self.cellKey = cellKey
         self.runID = runID

@@ -2,7 +2,7 @@
 /// A database whose version is higher than `Schema.current` was written by a newer build and is refused.
 enum Schema {
     /// The schema version this build writes.
-    static let current = 1
+    static let current = 2
 
     /// Migration `i` (1-based) takes a database from version i-1 to version i.
     static let migrations: [String] = [
@@ -101,6 +101,11 @@ enum Schema {
                s.status, s.error_class, s.bytes, s.is_final, s.is_warmup
         FROM samples s JOIN cells c ON c.id = s.cell_id
         WHERE c.status = 'complete';
+        """,
+        // 2: the seed of the server's random stream (faults, latency draws), shared by every engine and client-side
+        // treatment of a grid point and repetition; NULL in cells written before it existed.
         """
+        ALTER TABLE cells ADD COLUMN server_seed INTEGER;
+        """,
     ]
 }

@@ -26,10 +26,31 @@ public struct CellPlan: Sendable, Hashable {
         String(SHA256.hex("\(experiment)\n\(canonicalParameters)\n\(repetition)").prefix(16))
     }
 
-    /// The cell's seed, from the master seed, the canonical parameters and the repetition only, so adding
-    /// another axis value or cell never changes this one.
+    /// The cell's seed (the client's stream: backoff jitter, arrivals), from the master seed, the canonical
+    /// parameters and the repetition only, so adding another axis value or cell never changes this one.
     public func seed(master: UInt64) -> UInt64 {
         StableHash.combine(master, StableHash.hash(canonicalParameters), UInt64(repetition))
+    }
+
+    /// The parameters that describe the server and the workload: with the master seed and the repetition, and
+    /// nothing else, they seed the server's stream (fault decisions, latency draws). Concurrency is left out, so
+    /// the sync baseline (always at concurrency 1) meets the same faults as the engines it is compared with; fault
+    /// decisions are keyed by request id and attempt, not by arrival order, so concurrency cannot change them.
+    public static let serverStreamParameters: Set<String> = [
+        "latencyMs", "jitter", "latencyModel", "errorRate", "path",
+    ]
+
+    /// The seed of the server's stream: from the master seed, `serverStreamParameters` and the repetition only,
+    /// never the engine or a client-side treatment (backoff, attempts, budget, breaker, timeouts, pooling,
+    /// recorder settings), so within one repetition every engine and every policy meets the same failures for the
+    /// same request id and attempt (common random numbers, a paired design).
+    public func serverSeed(master: UInt64) -> UInt64 {
+        let canonical =
+            "{"
+            + parameters.keys.sorted().filter(Self.serverStreamParameters.contains).map {
+                "\(JSONString.quoted($0)):\(parameters[$0]!.json)"
+            }.joined(separator: ",") + "}"
+        return StableHash.combine(master, StableHash.hash("server\n" + canonical), UInt64(repetition))
     }
 
     /// A parameter's value (every known parameter has one).
@@ -87,6 +108,23 @@ extension ExperimentSpec {
 
     /// The names of the axes, for labels and reports.
     public var axisNames: [String] { axes.map(\.name) }
+}
+
+extension Array where Element == CellPlan {
+    /// The order a sweep runs these cells in: round-robin over repetitions (repetition 0 of every grid point, then
+    /// repetition 1, ...), and within a repetition the points in an order shuffled from the master seed. Drift on the
+    /// machine (another tenant, thermal or frequency changes) then spreads over every engine and treatment instead
+    /// of landing on the cells that happened to run back to back. A point's place depends only on its own
+    /// parameters, so resumed and sharded sweeps keep the same relative order.
+    public func interleaved(master: UInt64) -> [CellPlan] {
+        let ranked = map { cell in
+            (cell, StableHash.combine(master, StableHash.hash("order\n" + cell.canonicalParameters)))
+        }
+        return ranked.sorted { a, b in
+            if a.0.repetition != b.0.repetition { return a.0.repetition < b.0.repetition }
+            return a.1 != b.1 ? a.1 < b.1 : a.0.index < b.0.index
+        }.map(\.0)
+    }
 }
 
 /// A deterministic slice of a grid: shard `index` of `count` (1-based), by grid position.

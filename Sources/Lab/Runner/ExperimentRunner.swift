@@ -98,7 +98,7 @@ public struct ExperimentRunner: Sendable {
                     let requests = spec.requests(concurrency: cell.concurrency)
                     output(
                         "  \(cell.key)  \(cell.label(axes: spec.axisNames))  requests=\(spec.warmup)+\(requests)  "
-                            + "seed=\(cell.seed(master: spec.seed))")
+                            + "seed=\(cell.seed(master: spec.seed)) serverSeed=\(cell.serverSeed(master: spec.seed))")
                 }
             }
             return outcome
@@ -153,7 +153,7 @@ public struct ExperimentRunner: Sendable {
         outcome.cellsSkipped = plans.reduce(0) { $0 + $1.cells.count } - total
 
         for (spec, cells) in plans {
-            let pending = cells.filter { !done.contains($0.key) }
+            let pending = cells.filter { !done.contains($0.key) }.interleaved(master: spec.seed)
             if pending.isEmpty { continue }
             var run = RunRecord(
                 experiment: spec.name, status: "running", startedAt: Timestamp.now(), masterSeed: spec.seed,
@@ -195,18 +195,19 @@ public struct ExperimentRunner: Sendable {
         server: MockServerProcess?, target: TargetServer?, admin: HTTPClient
     ) async throws -> String {
         let seed = cell.seed(master: spec.seed)
+        let serverSeed = cell.serverSeed(master: spec.seed)
         let requests = spec.requests(concurrency: cell.concurrency)
         var record = CellRecord(
             cellKey: cell.key, runID: runID, experiment: spec.name, engine: cell.engine.rawValue,
             concurrency: cell.concurrency, repetition: cell.repetition,
             params: cell.canonicalParameters, seed: seed, status: "running", plannedRequests: requests,
-            warmupRequests: spec.warmup, startedAt: Timestamp.now())
+            warmupRequests: spec.warmup, startedAt: Timestamp.now(), serverSeed: serverSeed)
         record.id = try store.insertCell(record)
 
         let baseURL = server?.baseURL ?? target!.baseURL
         if let server {
             try await server.configure(
-                json: cell.serverConfigurationJSON(specServerJSON: spec.serverJSON, seed: seed), client: admin)
+                json: cell.serverConfigurationJSON(specServerJSON: spec.serverJSON, seed: serverSeed), client: admin)
         }
         let serverCPU = server.flatMap { ProcessFigures.cpuSeconds(pid: $0.pid) }
         var configuration = cell.engineConfiguration(

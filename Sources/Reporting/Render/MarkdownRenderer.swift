@@ -126,8 +126,12 @@ struct MarkdownRenderer {
         setup.append(["cells", "\(experiment.cellCount) complete, \(experiment.sampleCount) samples"])
         setup.append(["runs", experiment.runIDs.map { "#\($0)" }.joined(separator: ", ")])
         out += Markdown.table(header: ["setting", "value"], alignRight: [false, false], rows: setup)
-        out += "\nCell seeds derive from the master seed and each cell's parameters; the bootstrap resampling is "
-        out += "seeded from the cells' keys, so this page is reproducible byte for byte.\n\n"
+        out += "\nThe server's random stream (fault decisions, latency draws) derives from the master seed, the "
+        out += "server's parameters and the repetition only, so within a repetition every engine and client-side "
+        out += "treatment meets the same faults for the same request and attempt (cells written before schema "
+        out += "version 2 seeded the server per cell). The client's stream (backoff jitter, arrivals) derives from "
+        out += "each cell's own parameters. The bootstrap resampling is seeded from the cells' keys, so this page is "
+        out += "reproducible byte for byte.\n\n"
 
         let axes = experiment.varyingAxes
         let openLoop = experiment.points.contains(where: \.isOpenLoop)
