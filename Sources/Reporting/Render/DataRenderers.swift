@@ -11,6 +11,7 @@ enum DataRenderers {
         guard let estimate else { return .null }
         return .object([
             ("median", number(estimate.median)), ("low", number(estimate.low)), ("high", number(estimate.high)),
+            ("interval", .string(estimate.rangeOf == nil ? "bootstrap_95" : "range")),
             ("samples", .array(estimate.samples.map { number($0) })),
         ])
     }

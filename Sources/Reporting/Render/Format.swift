@@ -49,6 +49,9 @@ enum Format {
         if estimate.low == estimate.high || !estimate.low.isFinite {
             return format(estimate.median)
         }
+        if let runs = estimate.rangeOf {
+            return "\(format(estimate.median)) (n = \(runs), range \(format(estimate.low))–\(format(estimate.high)))"
+        }
         return "\(format(estimate.median)) [\(format(estimate.low)), \(format(estimate.high))]"
     }
 

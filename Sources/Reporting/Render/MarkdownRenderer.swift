@@ -23,7 +23,9 @@ struct MarkdownRenderer {
         out += "Rendered by `swift run report` from `\(Markdown.escape(databasePath))`: "
         out += "\(model.experiments.count) experiment\(model.experiments.count == 1 ? "" : "s"), "
         out += "\(model.experiments.reduce(0) { $0 + $1.cellCount }) complete cells, \(model.sampleCount) samples. "
-        out += "Throughput is the median over repetitions with a 95% bootstrap confidence interval in brackets; "
+        out += "Throughput is the median over repetitions with a 95% bootstrap confidence interval in brackets "
+        out += "(with fewer than \(Estimate.minimumForInterval) repetitions no interval is claimed: the range of the "
+        out += "runs is shown instead, as `(n = 3, range low–high)`, and no difference can be called significant); "
         out += "latency is coordinated-omission corrected. Re-render with `swift run report --format markdown`; "
         out += "check that this folder matches the database with `swift run report --check`.\n\n"
         out += "## Headline\n\n"
@@ -42,7 +44,7 @@ struct MarkdownRenderer {
             }
         }
         out += Markdown.table(
-            header: ["experiment", "engine", "at", "best RPS [95% CI]", "p99 ms", "speed-up vs sync"],
+            header: ["experiment", "engine", "at", "best RPS [95% CI / range]", "p99 ms", "speed-up vs sync"],
             alignRight: [false, false, false, true, true, true], rows: rows)
         for experiment in model.experiments {
             out += "\n## [\(Markdown.escape(experiment.name))](\(experiment.slug)/README.md)\n\n"
@@ -64,7 +66,7 @@ struct MarkdownRenderer {
             }
             out += Markdown.table(
                 header: ["engine"] + axes.map(Markdown.escape)
-                    + ["RPS [95% CI]", "p50 ms", "p99 ms", "error rate", "efficiency [95% CI]"],
+                    + ["RPS [95% CI / range]", "p50 ms", "p99 ms", "error rate", "efficiency [95% CI / range]"],
                 alignRight: [false] + axes.map { _ in true } + [true, true, true, true, true], rows: rows)
             out += "\nEfficiency is throughput over the Little's-law bound, concurrency / mean server service time.\n"
             if let chart = charts[experiment.slug]?.first {
@@ -149,7 +151,8 @@ struct MarkdownRenderer {
         }
         out += Markdown.table(
             header: ["engine"] + axes.map(Markdown.escape) + [
-                "reps", "RPS [95% CI]", "goodput [95% CI]", "speed-up vs sync", "p50 ms", "p90 ms", "p99 ms",
+                "reps", "RPS [95% CI / range]", "goodput [95% CI / range]", "speed-up vs sync", "p50 ms", "p90 ms",
+                "p99 ms",
                 "p99.9 ms", "max ms",
             ] + (openLoop ? ["p99 uncorrected ms"] : []),
             alignRight: [false] + axes.map { _ in true } + Array(repeating: true, count: openLoop ? 10 : 9), rows: rows)
@@ -160,8 +163,10 @@ struct MarkdownRenderer {
             openLoop
             ? " (the uncorrected p99 runs from the actual send, as tools without wrk2's correction report)" : ""
         out += ". Speed-up: ratio of median throughputs against sync at the "
-        out += "same settings, 95% bootstrap CI; ~ means a Mann-Whitney U test finds no significant difference "
-        out += "(p ≥ 0.05).\n\n"
+        out +=
+            "same settings, 95% bootstrap CI (with fewer than \(Estimate.minimumForInterval) repetitions, the extreme "
+        out += "ratios the runs allow); ~ means a Mann-Whitney U test finds no significant difference (p ≥ 0.05), "
+        out += "which with 3 repetitions a side it can never find.\n\n"
 
         out += "## Errors, retries and resources\n\n"
         rows = []
@@ -179,7 +184,7 @@ struct MarkdownRenderer {
         }
         out += Markdown.table(
             header: ["engine"] + axes.map(Markdown.escape) + [
-                "error rate", "attempts/request", "amplification", "efficiency [95% CI]", "service ms", "CPU s",
+                "error rate", "attempts/request", "amplification", "efficiency [95% CI / range]", "service ms", "CPU s",
                 "peak RSS MiB", "attempt p99 ms", "final outcomes",
             ],
             alignRight: [false] + axes.map { _ in true } + Array(repeating: true, count: 8) + [false], rows: rows)

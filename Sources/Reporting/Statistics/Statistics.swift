@@ -54,6 +54,10 @@ public enum Statistics {
         guard clean.count > 1, resamples > 0 else {
             return Estimate(median: center, low: center, high: center, samples: values)
         }
+        if clean.count < Estimate.minimumForInterval {
+            return Estimate(
+                median: center, low: clean.min()!, high: clean.max()!, samples: values, rangeOf: clean.count)
+        }
         var generator = SplitMix64(seed: seed)
         var medians: [Double] = []
         medians.reserveCapacity(resamples)
@@ -81,6 +85,12 @@ public enum Statistics {
         let center = median(top) / median(bottom)
         guard top.count > 1 || bottom.count > 1, resamples > 0 else {
             return Estimate(median: center, low: center, high: center, samples: [center])
+        }
+        if min(top.count, bottom.count) < Estimate.minimumForInterval {
+            // Too few runs for an interval: the extreme ratios the runs allow.
+            return Estimate(
+                median: center, low: top.min()! / bottom.max()!, high: top.max()! / bottom.min()!, samples: [center],
+                rangeOf: min(top.count, bottom.count))
         }
         var generator = SplitMix64(seed: seed)
         var ratios: [Double] = []
