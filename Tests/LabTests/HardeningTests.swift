@@ -173,15 +173,7 @@ private let slowSpec = """
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let port = String(decoding: line, as: UTF8.self).split(separator: " ").last.map {
-            $0.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        let port = firstLine(of: pipe).split(separator: " ").last
         let target = "http://127.0.0.1:\(try #require(port))/file.txt"
 
         let db = root + "/target.sqlite"

@@ -89,6 +89,17 @@ func runExperiments(
     return Invocation(status: process.terminationStatus, output: output.text(), errors: errors.text())
 }
 
+/// The first line a child process writes to `pipe`, without its line break ("" if it closes first).
+func firstLine(of pipe: Pipe) -> String {
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = pipe.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line.append(chunk)
+    }
+    return String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
 func temporaryFolder() throws -> String {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("runner-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -327,15 +338,7 @@ func completedCellCount(_ path: String) -> Int {
             server.terminate()
             server.waitUntilExit()
         }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let url =
-            String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            .split(separator: " ").last.map(String.init) ?? ""
+        let url = firstLine(of: pipe).split(separator: " ").last.map(String.init) ?? ""
         #expect(url.hasPrefix("http://127.0.0.1:"))
 
         let folder = try temporaryFolder()
