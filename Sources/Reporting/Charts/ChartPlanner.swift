@@ -220,7 +220,9 @@ enum ChartPlanner {
             name: "throughput",
             title: "\(experiment.name): throughput vs \(axis ?? "engine")",
             heading: "Throughput vs \(axis ?? "engine")",
-            caption: caption + ": median over repetitions, bars are 95% bootstrap confidence intervals.",
+            caption: caption
+                + ": median over repetitions, bars are 95% bootstrap confidence intervals (the range of the runs "
+                + "where there were fewer than \(Estimate.minimumForInterval)).",
             panels: [panel])
     }
 
