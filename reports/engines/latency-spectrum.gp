@@ -22,8 +22,8 @@ set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
 set ylabel 'latency (ms)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
-set xrange [0.8:122880]
+set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
+set xrange [0.8:204800]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1', \
@@ -48,8 +48,8 @@ set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
 set ylabel 'latency (ms)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
-set xrange [0.8:122880]
+set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
+set xrange [0.8:204800]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1', \

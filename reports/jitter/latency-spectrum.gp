@@ -23,7 +23,7 @@ set ylabel 'latency (ms)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100)
-set xrange [0.8:375]
+set xrange [0.8:625]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=100, backoff=decorrelated'
@@ -45,7 +45,7 @@ set ylabel 'latency (ms)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100)
-set xrange [0.8:375]
+set xrange [0.8:625]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=100, backoff=decorrelated'

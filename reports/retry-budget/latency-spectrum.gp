@@ -23,7 +23,7 @@ set ylabel 'latency (ms)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
-set xrange [0.8:20000]
+set xrange [0.8:50000]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=512, budget=none', \
@@ -46,7 +46,7 @@ set ylabel 'latency (ms)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
-set xrange [0.8:20000]
+set xrange [0.8:50000]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=512, budget=none', \
