@@ -308,10 +308,30 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             core.recordResponse(
                 status: status, serviceNanoseconds: elapsedNanoseconds(), fault: ServerCore.overloadFaultIndex,
                 countRequest: false, releasesCapacity: false)
+            var extraHeaders: [(String, String)] = []
+            if let range = core.configuration.capacity.retryAfter.secondsRange {
+                let (idHash, attempt) = Self.identity(head: head, query: query, arrival: plan.arrival)
+                let seconds = MockServer.retryAfterSeconds(
+                    seed: plan.seed, idHash: idHash, attempt: attempt, range: range)
+                extraHeaders.append(("Retry-After", String(seconds)))
+            }
             sendText(
-                status, ResponseWriter.statusBody(status, "over capacity"), head: head,
-                extraHeaders: [("Retry-After", "1")], context: context)
+                status, ResponseWriter.statusBody(status, "over capacity"), head: head, extraHeaders: extraHeaders,
+                context: context)
         }
+    }
+
+    /// A request's identity hash (`X-Request-Id` or `?request_id=`, else its arrival number) and its attempt
+    /// (`X-Attempt` or `?attempt=`, default 1): what its fault, latency and `Retry-After` draws are keyed by.
+    private static func identity(head: HTTPRequestHead, query: Substring, arrival: UInt64) -> (UInt64, Int) {
+        let idHash: UInt64
+        if let id = head.headers.first(name: "X-Request-Id") ?? RequestTarget.parameter("request_id", in: query) {
+            idHash = StableHash.hash(id)
+        } else {
+            idHash = MockServer.arrivalHash(arrival)
+        }
+        let attemptText = head.headers.first(name: "X-Attempt") ?? RequestTarget.parameter("attempt", in: query)
+        return (idHash, attemptText.flatMap(Self.parseAttempt) ?? 1)
     }
 
     private func makeWaiter(context: ChannelHandlerContext) -> CapacityWaiter {
@@ -334,14 +354,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func serve(_ work: Work, context: ChannelHandlerContext) {
         let head = work.head
         let plan = work.plan
-        let idHash: UInt64
-        if let id = head.headers.first(name: "X-Request-Id") ?? RequestTarget.parameter("request_id", in: work.query) {
-            idHash = StableHash.hash(id)
-        } else {
-            idHash = MockServer.arrivalHash(plan.arrival)
-        }
-        let attemptText = head.headers.first(name: "X-Attempt") ?? RequestTarget.parameter("attempt", in: work.query)
-        let attempt = attemptText.flatMap(Self.parseAttempt) ?? 1
+        let (idHash, attempt) = Self.identity(head: head, query: work.query, arrival: plan.arrival)
 
         var fault: MockServerConfiguration.FaultKind?
         if plan.errorRate > 0,
@@ -415,7 +428,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
         func retryAfter() -> (String, String) {
             let seconds = MockServer.retryAfterSeconds(
-                seed: plan.seed, idHash: idHash, attempt: attempt, rateLimit: plan.rateLimit)
+                seed: plan.seed, idHash: idHash, attempt: attempt,
+                range: plan.rateLimit.retryAfterMinSeconds...plan.rateLimit.retryAfterMaxSeconds)
             return ("Retry-After", String(seconds))
         }
 

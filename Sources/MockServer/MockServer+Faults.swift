@@ -35,13 +35,12 @@ extension MockServer {
         SplitMix64(seed: StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt)), latencySalt))
     }
 
-    /// The `Retry-After` seconds of a 429, uniform in the configured range.
-    static func retryAfterSeconds(
-        seed: UInt64, idHash: UInt64, attempt: Int, rateLimit: MockServerConfiguration.RateLimit
-    ) -> Int {
-        let span = UInt64(rateLimit.retryAfterMaxSeconds - rateLimit.retryAfterMinSeconds + 1)
+    /// The `Retry-After` seconds of a 429 or an over-capacity 503: uniform in `range`, a pure function of (seed,
+    /// request id, attempt).
+    static func retryAfterSeconds(seed: UInt64, idHash: UInt64, attempt: Int, range: ClosedRange<Int>) -> Int {
+        let span = UInt64(range.upperBound - range.lowerBound + 1)
         let bits = StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt)), retryAfterSalt)
-        return rateLimit.retryAfterMinSeconds + Int(bits % span)
+        return range.lowerBound + Int(bits % span)
     }
 
     /// The identity hash of a request that carries no id: its arrival number.

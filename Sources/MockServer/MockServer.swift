@@ -21,7 +21,9 @@ import ServiceLifecycle
 /// - Admin (never counted, delayed or failed): `GET /__admin/counters`, `POST /__admin/reset`,
 ///   `GET` and `PUT /__admin/config`.
 ///
-/// All but `/health` and admin requests go through the schedule, the error rate and the capacity model.
+/// All but `/health` and admin requests go through the schedule, the error rate and the capacity model
+/// (`capacity`: at most `limit` in service, the rest queued or answered 503 with the `Retry-After` of
+/// `capacity.retryAfter`, none by default).
 /// A request's identity is `X-Request-Id` (or `?request_id=`), its attempt `X-Attempt` (or `?attempt=`,
 /// default 1); without an id the arrival number is used. Faults and latency draws are pure functions of
 /// (seed, identity, attempt). Requests are served in order per connection; pipelining is supported.

@@ -11,6 +11,14 @@ struct MockServerCommand: AsyncParsableCommand {
         discussion: """
             Prints one line, `listening http://HOST:PORT`, once it serves. Flags override the JSON configuration \
             given with --config or --config-json (see MockServerConfiguration for its keys).
+
+            The overload model is the `capacity` object: {"limit": 32, "whenFull": "reject", "maxQueue": 0, \
+            "retryAfter": "none"}. `limit` is the requests in service at once (0, the default: unlimited); above it \
+            a request waits in a FIFO queue (`whenFull` "queue", the default; `maxQueue` caps the queue, 0: \
+            unbounded) or is answered 503 at once ("reject"); a request arriving at a full queue also gets 503. \
+            `retryAfter` is the `Retry-After` header of those 503s: absent, null or "none" (the default) for no \
+            header, whole seconds such as 1 for a fixed value, or {"min": 1, "max": 5} for whole seconds drawn \
+            uniformly per request from the seed, request id and attempt. Unknown keys and bad values are errors.
             """
     )
 
