@@ -122,6 +122,10 @@ public final class JSONLWriter {
             line.field("server_cpu_sys_s", server?.cpuSysSeconds)
             line.field("server_peak_rss_bytes", server?.peakRSSBytes)
             line.field("server_counters", server?.countersJSON)
+            let machine = cell.machine
+            line.field("machine_total_s", machine?.totalSeconds)
+            line.field("machine_busy_s", machine?.busySeconds)
+            line.field("machine_steal_s", machine?.stealSeconds)
             line.end()
         }
     }
@@ -479,6 +483,12 @@ private enum JSONLLine: Decodable {
                     peakRSSBytes: try optional("server_peak_rss_bytes"),
                     countersJSON: try optional("server_counters") ?? "{}")
             }
+            var machine: MachineFigures?
+            if let total: Double = try optional("machine_total_s") {
+                machine = MachineFigures(
+                    totalSeconds: total, busySeconds: try optional("machine_busy_s") ?? 0,
+                    stealSeconds: try optional("machine_steal_s") ?? 0)
+            }
             self = .cell(
                 CellRecord(
                     id: try value("id"), cellKey: try value("cell_key"), runID: try value("run_id"),
@@ -488,7 +498,7 @@ private enum JSONLLine: Decodable {
                     error: try optional("error"), plannedRequests: try value("planned_requests"),
                     warmupRequests: try value("warmup_requests"), startedAt: try value("started_at"),
                     elapsedNs: try value("elapsed_ns"), maxLatenessNs: try value("max_lateness_ns"), client: client,
-                    server: server, serverSeed: try optional("server_seed")))
+                    server: server, serverSeed: try optional("server_seed"), machine: machine))
         case "sample":
             let errorClass: String = try value("error_class")
             self = .sample(

@@ -231,13 +231,15 @@ public final class LabStore {
         try database.run("DELETE FROM cells WHERE cell_key = ? AND id != ?", [.text(cell.cellKey), .integer(cell.id)])
         let client = cell.client
         let server = cell.server
+        let machine = cell.machine
         try database.run(
             """
             UPDATE cells SET status = ?, error = ?, elapsed_ns = ?, max_lateness_ns = ?,
                 cpu_user_s = ?, cpu_sys_s = ?, peak_rss_bytes = ?, ctx_voluntary = ?, ctx_involuntary = ?,
                 server_requests = ?, server_connections = ?, server_service_mean_ns = ?,
                 server_service_p99_ns = ?, server_cpu_user_s = ?, server_cpu_sys_s = ?,
-                server_peak_rss_bytes = ?, server_counters = ?
+                server_peak_rss_bytes = ?, server_counters = ?, machine_total_s = ?, machine_busy_s = ?,
+                machine_steal_s = ?
             WHERE id = ?
             """,
             [
@@ -251,6 +253,8 @@ public final class LabStore {
                 server.map { .real($0.serviceMeanNs) } ?? .null, server.map { .real($0.serviceP99Ns) } ?? .null,
                 server?.cpuUserSeconds.map { .real($0) } ?? .null, server?.cpuSysSeconds.map { .real($0) } ?? .null,
                 server?.peakRSSBytes.map { .integer($0) } ?? .null, server.map { .text($0.countersJSON) } ?? .null,
+                machine.map { .real($0.totalSeconds) } ?? .null, machine.map { .real($0.busySeconds) } ?? .null,
+                machine.map { .real($0.stealSeconds) } ?? .null,
                 .integer(cell.id),
             ])
     }
@@ -352,6 +356,12 @@ public final class LabStore {
                 cpuUserSeconds: row["server_cpu_user_s"].double, cpuSysSeconds: row["server_cpu_sys_s"].double,
                 peakRSSBytes: row["server_peak_rss_bytes"].int, countersJSON: row["server_counters"].string ?? "{}")
         }
+        var machine: MachineFigures?
+        if let total = row["machine_total_s"].double {
+            machine = MachineFigures(
+                totalSeconds: total, busySeconds: row["machine_busy_s"].double ?? 0,
+                stealSeconds: row["machine_steal_s"].double ?? 0)
+        }
         return CellRecord(
             id: row["id"].int ?? 0, cellKey: row["cell_key"].string ?? "", runID: row["run_id"].int ?? 0,
             experiment: row["experiment"].string ?? "", engine: row["engine"].string ?? "",
@@ -362,6 +372,6 @@ public final class LabStore {
             warmupRequests: Int(row["warmup_requests"].int ?? 0),
             startedAt: row["started_at"].string ?? "", elapsedNs: row["elapsed_ns"].int ?? 0,
             maxLatenessNs: row["max_lateness_ns"].int ?? 0, client: client, server: server,
-            serverSeed: row["server_seed"].int.map { UInt64(bitPattern: $0) })
+            serverSeed: row["server_seed"].int.map { UInt64(bitPattern: $0) }, machine: machine)
     }
 }

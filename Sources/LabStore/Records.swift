@@ -110,15 +110,19 @@ public struct CellRecord: Sendable, Hashable, Codable {
     public var client: ResourceFigures?
     /// What the server counted over the cell.
     public var server: ServerFigures?
+    /// What the whole machine's CPUs did over the cell. Nil where /proc/stat is unreadable (not Linux) and in cells
+    /// written before schema version 3.
+    public var machine: MachineFigures?
 
     public init(
         id: Int64 = 0, cellKey: String, runID: Int64, experiment: String, engine: String, concurrency: Int,
         repetition: Int, params: String, seed: UInt64, status: String, error: String? = nil,
         plannedRequests: Int, warmupRequests: Int, startedAt: String, elapsedNs: Int64 = 0,
         maxLatenessNs: Int64 = 0, client: ResourceFigures? = nil, server: ServerFigures? = nil,
-        serverSeed: UInt64? = nil
+        serverSeed: UInt64? = nil, machine: MachineFigures? = nil
     ) {
         self.serverSeed = serverSeed
+        self.machine = machine
         self.id = id
         self.cellKey = cellKey
         self.runID = runID
@@ -162,6 +166,22 @@ public struct ResourceFigures: Sendable, Hashable, Codable {
         self.peakRSSBytes = peakRSSBytes
         self.voluntarySwitches = voluntarySwitches
         self.involuntarySwitches = involuntarySwitches
+    }
+}
+
+/// What the whole machine's CPUs did over one cell, from /proc/stat (all CPUs summed).
+public struct MachineFigures: Sendable, Hashable, Codable {
+    /// CPU seconds available: wall time × CPUs online.
+    public var totalSeconds: Double
+    /// CPU seconds busy (user, nice, system, irq, softirq, steal), every process included.
+    public var busySeconds: Double
+    /// CPU seconds stolen by the hypervisor.
+    public var stealSeconds: Double
+
+    public init(totalSeconds: Double, busySeconds: Double, stealSeconds: Double) {
+        self.totalSeconds = totalSeconds
+        self.busySeconds = busySeconds
+        self.stealSeconds = stealSeconds
     }
 }
 

@@ -2,7 +2,7 @@
 /// A database whose version is higher than `Schema.current` was written by a newer build and is refused.
 enum Schema {
     /// The schema version this build writes.
-    static let current = 2
+    static let current = 3
 
     /// Migration `i` (1-based) takes a database from version i-1 to version i.
     static let migrations: [String] = [
@@ -106,6 +106,30 @@ enum Schema {
         // treatment of a grid point and repetition; NULL in cells written before it existed.
         """
         ALTER TABLE cells ADD COLUMN server_seed INTEGER;
+        """,
+        // 3: what the whole machine's CPUs did over the cell, from /proc/stat: CPU seconds available (wall time ×
+        // CPUs online), busy (every process, steal included) and stolen by the hypervisor; NULL where /proc/stat
+        // was unreadable and in cells written before they existed. `v_cells` shows them, with the CPU of other
+        // processes (busy − steal − client − server: steal is no process of this machine's).
+        """
+        ALTER TABLE cells ADD COLUMN machine_total_s REAL;
+        ALTER TABLE cells ADD COLUMN machine_busy_s REAL;
+        ALTER TABLE cells ADD COLUMN machine_steal_s REAL;
+        DROP VIEW v_cells;
+        CREATE VIEW v_cells AS
+        SELECT c.id AS cell_id, c.experiment, c.engine, c.concurrency, c.repetition, c.params, c.status,
+               c.planned_requests,
+               (SELECT count(*) FROM samples s WHERE s.cell_id = c.id AND s.is_final AND NOT s.is_warmup)
+                   AS requests,
+               (SELECT count(*) FROM samples s WHERE s.cell_id = c.id AND s.is_final AND NOT s.is_warmup
+                   AND s.error_class = 'ok') AS successes,
+               (SELECT count(*) FROM samples s WHERE s.cell_id = c.id AND NOT s.is_warmup) AS attempts,
+               c.elapsed_ns / 1e9 AS elapsed_s, c.cpu_user_s, c.cpu_sys_s, c.peak_rss_bytes,
+               c.server_requests, c.server_connections, c.server_service_mean_ns,
+               c.machine_total_s, c.machine_busy_s, c.machine_steal_s,
+               c.machine_busy_s - c.machine_steal_s - coalesce(c.cpu_user_s + c.cpu_sys_s, 0)
+                   - coalesce(c.server_cpu_user_s + c.server_cpu_sys_s, 0) AS other_cpu_s
+        FROM cells c;
         """,
     ]
 }

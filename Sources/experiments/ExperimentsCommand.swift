@@ -14,6 +14,7 @@ struct ExperimentsCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Run.self, List.self, Merge.self, Perf.self, Benchmark.self, BenchmarkResilience.self, BenchmarkFull.self,
+            CellChildCommand.self,
         ],
         defaultSubcommand: Run.self
     )
@@ -58,6 +59,11 @@ extension ExperimentsCommand {
             help: "Pin the mock server to the last CPU and the engines to the others (2+ cores).")
         var pin = true
 
+        @Flag(
+            name: .long, inversion: .prefixedNo,
+            help: "Run each cell's client in a fresh child process, so its CPU, memory and threads are its own.")
+        var cellProcess = true
+
         func validate() throws {
             if let shard, Shard(shard) == nil {
                 throw ValidationError("--shard: `\(shard)` is not i/n with 1 <= i <= n, e.g. 1/3")
@@ -75,6 +81,8 @@ extension ExperimentsCommand {
             options.dryRun = dryRun
             options.mockServerPath = mockServer
             options.pin = pin
+            options.cellProcess = cellProcess
+            options.cellExecutable = ExperimentRunner.currentExecutable
             do {
                 let outcome = try await ExperimentRunner(options: options).run()
                 if outcome.interrupted { throw ExitCode(130) }
@@ -162,6 +170,27 @@ extension ExperimentsCommand {
             do {
                 let cells = try mergeDatabases(inputs, into: into)
                 print("merged \(cells) cells from \(inputs.count) databases into \(into)")
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+    }
+}
+
+extension ExperimentsCommand {
+    /// The child side of `experiments run`: one cell's client in a process of its own. Internal; the runner starts it.
+    struct CellChildCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cell-child", abstract: "Run one cell's client for `experiments run` (internal).",
+            shouldDisplay: false)
+
+        @Argument(help: "The job file the runner wrote.")
+        var job: String
+
+        func run() async throws {
+            do {
+                try await CellChild.run(jobPath: job)
             } catch {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                 throw ExitCode.failure

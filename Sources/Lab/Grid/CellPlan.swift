@@ -32,13 +32,19 @@ public struct CellPlan: Sendable, Hashable {
         StableHash.combine(master, StableHash.hash(canonicalParameters), UInt64(repetition))
     }
 
-    /// The parameters that describe the server and the workload: with the master seed and the repetition, and
-    /// nothing else, they seed the server's stream (fault decisions, latency draws). Concurrency is left out, so
-    /// the sync baseline (always at concurrency 1) meets the same faults as the engines it is compared with; fault
-    /// decisions are keyed by request id and attempt, not by arrival order, so concurrency cannot change them.
-    public static let serverStreamParameters: Set<String> = [
-        "latencyMs", "jitter", "latencyModel", "errorRate", "path",
-    ]
+    /// The parameters that describe the server and the workload, the one list the others derive from: the mock
+    /// server's configuration (`serverConfigurationParameters`) and the endpoint every request asks for (`path`).
+    public static let serverParameters = ["errorRate", "latencyMs", "jitter", "latencyModel", "path"]
+
+    /// The server parameters that go into the mock server's configuration (`serverConfigurationJSON`): all but
+    /// `path`, which the client asks for.
+    public static let serverConfigurationParameters = serverParameters.filter { $0 != "path" }
+
+    /// The parameters that, with the master seed and the repetition and nothing else, seed the server's stream
+    /// (fault decisions, latency draws): `serverParameters`. Concurrency is left out, so the sync baseline (always at
+    /// concurrency 1) meets the same faults as the engines it is compared with; fault decisions are keyed by request
+    /// id and attempt, not by arrival order, so concurrency cannot change them.
+    public static let serverStreamParameters = Set(serverParameters)
 
     /// The seed of the server's stream: from the master seed, `serverStreamParameters` and the repetition only,
     /// never the engine or a client-side treatment (backoff, attempts, budget, breaker, timeouts, pooling,

@@ -29,6 +29,13 @@ public struct RunOptions: Sendable {
     public var pin = true
     /// The command line, for provenance.
     public var commandLine: String = CommandLine.arguments.joined(separator: " ")
+    /// Run each cell's client in a fresh child process (`experiments cell-child`), so its CPU, memory, threads and
+    /// descriptors are that cell's alone and a crash fails only that cell. Default true; false runs every cell in
+    /// this process, as before.
+    public var cellProcess = true
+    /// The `experiments` binary that runs `cell-child`. Default: `experiments` beside the running executable (the
+    /// running executable itself, in `experiments run`).
+    public var cellExecutable: String?
 
     public init(specPaths: [String]) {
         self.specPaths = specPaths
@@ -45,6 +52,9 @@ public struct RunOutcome: Sendable {
     public var specsSkipped: [String] = []
     /// Whether SIGINT stopped the sweep early.
     public var interrupted = false
+    /// The warning printed when the machine was busy with something else during some cells (CPU steal or other
+    /// processes); nil when it was not, or /proc/stat could not be read.
+    public var machineWarning: String?
 }
 
 /// Runs experiment specs: validates them all, then sweeps every grid cell on every engine, streaming raw
@@ -77,11 +87,9 @@ public struct ExperimentRunner: Sendable {
         var plans: [(spec: ExperimentSpec, cells: [CellPlan])] = []
         for spec in specs {
             if let target {
-                if spec.needsMockServer {
+                if let reason = target.skipReason(for: spec) {
                     outcome.specsSkipped.append(spec.name)
-                    output(
-                        "skipping \(spec.name): it injects faults (errorRate or the spec's `server` settings), which "
-                            + "only the mock server can do, not --target")
+                    output("skipping \(spec.name): \(reason)")
                     continue
                 }
                 output(target.note(for: spec))
@@ -126,13 +134,30 @@ public struct ExperimentRunner: Sendable {
                 executable: options.mockServerPath ?? Self.siblingExecutable("mock-server"), pin: options.pin)
         }
         defer { server?.stop() }
+        var cells: CellProcess?
+        if options.cellProcess {
+            // Beside the database, so the child's recording writes to the same file system as before. With the
+            // database's lock held, any other such folder was left by a runner that was killed: remove it.
+            let folder = (options.databasePath as NSString).deletingLastPathComponent
+            let prefix = "." + (options.databasePath as NSString).lastPathComponent + ".cells-"
+            let parent = folder.isEmpty ? "." : folder
+            for stale in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+            where stale.hasPrefix(prefix) {
+                try? FileManager.default.removeItem(atPath: (parent as NSString).appendingPathComponent(stale))
+            }
+            let path = (parent as NSString).appendingPathComponent(prefix + "\(getpid())")
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            cells = CellProcess(
+                executable: options.cellExecutable ?? Self.siblingExecutable("experiments"), folder: path)
+        }
+        defer { if let cells { try? FileManager.default.removeItem(atPath: cells.folder) } }
         let admin = HTTPClient(eventLoopGroupProvider: .singleton)
         let interrupt = InterruptFlag.install()
         defer { interrupt.uninstall() }
         do {
             try await sweep(
                 plans, store: store, jsonl: jsonl, server: server, target: target, admin: admin, interrupt: interrupt,
-                done: done, outcome: &outcome)
+                done: done, cells: cells, outcome: &outcome)
         } catch {
             try? await admin.shutdown()
             throw error
@@ -144,12 +169,13 @@ public struct ExperimentRunner: Sendable {
     private func sweep(
         _ plans: [(spec: ExperimentSpec, cells: [CellPlan])], store: LabStore, jsonl: JSONLWriter?,
         server: MockServerProcess?, target: TargetServer?, admin: HTTPClient, interrupt: InterruptFlag,
-        done: Set<String>, outcome: inout RunOutcome
+        done: Set<String>, cells processes: CellProcess?, outcome: inout RunOutcome
     ) async throws {
 
         let provenance = Provenance.current()
         let total = plans.reduce(0) { $0 + $1.cells.filter { !done.contains($0.key) }.count }
         var progress = Progress(total: total)
+        var machine = BusyMachineCheck()
         outcome.cellsSkipped = plans.reduce(0) { $0 + $1.cells.count } - total
 
         for (spec, cells) in plans {
@@ -169,9 +195,15 @@ public struct ExperimentRunner: Sendable {
                 if interrupt.isSet { break }
                 let label = "\(spec.name) \(cell.label(axes: spec.axisNames))"
                 progress.starting(label)
-                let summary = try await runCell(
-                    cell, spec: spec, runID: runID, store: store, jsonl: jsonl, server: server, target: target,
-                    admin: admin)
+                guard
+                    let (summary, record) = try await runCell(
+                        cell, spec: spec, run: run, store: store, jsonl: jsonl, server: server, target: target,
+                        admin: admin, processes: processes)
+                else {
+                    progress.note("\(label): its process was interrupted; the cell is discarded (--resume runs it)")
+                    continue
+                }
+                machine.record(record, label: label)
                 progress.finished(label, summary: summary)
                 outcome.cellsRun += 1
             }
@@ -182,6 +214,10 @@ public struct ExperimentRunner: Sendable {
             try jsonl?.flush()
             if interrupt.isSet { break }
         }
+        if let warning = machine.warning(target: target != nil) {
+            outcome.machineWarning = warning
+            progress.note(warning)
+        }
         if interrupt.isSet {
             outcome.interrupted = true
             progress.note(
@@ -190,18 +226,21 @@ public struct ExperimentRunner: Sendable {
         }
     }
 
+    /// Runs one cell: inserts its row, configures the mock server, runs the client (in a child process, or here
+    /// without `processes`), reads the server's figures, and completes the row with its status. Returns nil when
+    /// SIGINT or SIGTERM ended the cell's process: the cell is then discarded, as an interrupted run's
+    /// unfinished cell is.
     private func runCell(
-        _ cell: CellPlan, spec: ExperimentSpec, runID: Int64, store: LabStore, jsonl: JSONLWriter?,
-        server: MockServerProcess?, target: TargetServer?, admin: HTTPClient
-    ) async throws -> String {
-        let seed = cell.seed(master: spec.seed)
+        _ cell: CellPlan, spec: ExperimentSpec, run: RunRecord, store: LabStore, jsonl: JSONLWriter?,
+        server: MockServerProcess?, target: TargetServer?, admin: HTTPClient, processes: CellProcess?
+    ) async throws -> (summary: String, record: CellRecord)? {
         let serverSeed = cell.serverSeed(master: spec.seed)
-        let requests = spec.requests(concurrency: cell.concurrency)
         var record = CellRecord(
-            cellKey: cell.key, runID: runID, experiment: spec.name, engine: cell.engine.rawValue,
+            cellKey: cell.key, runID: run.id, experiment: spec.name, engine: cell.engine.rawValue,
             concurrency: cell.concurrency, repetition: cell.repetition,
-            params: cell.canonicalParameters, seed: seed, status: "running", plannedRequests: requests,
-            warmupRequests: spec.warmup, startedAt: Timestamp.now(), serverSeed: serverSeed)
+            params: cell.canonicalParameters, seed: cell.seed(master: spec.seed), status: "running",
+            plannedRequests: spec.requests(concurrency: cell.concurrency), warmupRequests: spec.warmup,
+            startedAt: Timestamp.now(), serverSeed: serverSeed)
         record.id = try store.insertCell(record)
 
         let baseURL = server?.baseURL ?? target!.baseURL
@@ -210,64 +249,103 @@ public struct ExperimentRunner: Sendable {
                 json: cell.serverConfigurationJSON(specServerJSON: spec.serverJSON, seed: serverSeed), client: admin)
         }
         let serverCPU = server.flatMap { ProcessFigures.cpuSeconds(pid: $0.pid) }
-        var configuration = cell.engineConfiguration(
-            baseURL: baseURL, requests: requests, warmup: spec.warmup, seed: seed)
-        if let target { configuration.path = target.path }
-        let policy = try ResilienceSettings(cell: cell, baseJSON: spec.resilienceJSON).policy(seed: seed)
-
         try jsonl?.writeCell(record)
-        ProcessFigures.resetPeakRSS()
-        let before = ResourceUsage.current()
-        let sink = StoreSink(
-            store: store, jsonl: jsonl, cellID: record.id, origin: .now, recorder: RecorderSettings(cell: cell))
-        let result: Result<EngineRunSummary, Error>
-        do {
-            result = .success(try await makeEngine(cell.engine).run(configuration, policy: policy, sink: sink))
-        } catch {
-            result = .failure(error)
+
+        let summary: String
+        var events: [EventRecord]
+        if let processes {
+            let job = CellJob(
+                specPath: spec.path, specText: spec.text, quick: options.quick, cellKey: cell.key, baseURL: baseURL,
+                targetPath: target?.path, run: run, cell: record, database: processes.paths(cellID: record.id).database)
+            guard let line = try await runClientInChild(job, record: &record, store: store, processes: processes)
+            else {
+                try store.deleteUnfinishedCells()
+                try jsonl?.writeDeleteUnfinishedCells()
+                try jsonl?.flush()
+                return nil
+            }
+            summary = line
+            // The child's events are in the store already; JSONL gets them from there.
+            events = []
+            if jsonl != nil {
+                events = try store.events(cellID: record.id)
+                var batch: [AttemptSample] = []
+                try store.forEachSample(cellID: record.id) { sample in
+                    batch.append(sample)
+                    if batch.count == 8192 {
+                        try jsonl?.writeSamples(batch, cellID: record.id)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                try jsonl?.writeSamples(batch, cellID: record.id)
+            }
+        } else {
+            let client = CellClient(cell: cell, spec: spec, baseURL: baseURL, targetPath: target?.path)
+            let outcome = try await client.run(record: &record, store: store, jsonl: jsonl)
+            summary = CellClient.finish(&record, result: outcome.result, stored: outcome.stored)
+            try store.insertEvents(outcome.events, cellID: record.id)
+            events = outcome.events
         }
-        let stored = try sink.finish()
-        let usage = ResourceUsage.current().since(before)
-        record.client = ResourceFigures(
-            cpuUserSeconds: usage.userCPUSeconds, cpuSysSeconds: usage.systemCPUSeconds,
-            peakRSSBytes: ProcessFigures.peakRSSBytes() ?? usage.maxRSSBytes,
-            voluntarySwitches: usage.voluntaryContextSwitches, involuntarySwitches: usage.involuntaryContextSwitches)
         if let server {
             record.server = try await server.figures(client: admin, cpuBefore: serverCPU)
+            let injected = cell.injectedErrorRateEvents(specServerJSON: spec.serverJSON)
+            try store.insertEvents(injected, cellID: record.id)
+            events += injected
         }
-        let events =
-            policy.events() + sink.events
-            + (server == nil ? [] : cell.injectedErrorRateEvents(specServerJSON: spec.serverJSON))
-        try store.insertEvents(events, cellID: record.id)
         try jsonl?.writeEvents(events, cellID: record.id)
+        try store.completeCell(record)
+        try jsonl?.writeCell(record)
+        try jsonl?.flush()
+        return (summary, record)
+    }
 
-        switch result {
-        case .success(let summary):
-            record.status = "complete"
-            record.elapsedNs = summary.elapsed.nanoseconds
-            record.maxLatenessNs = summary.maxLateness.nanoseconds
-            try store.completeCell(record)
-            try jsonl?.writeCell(record)
-            try jsonl?.flush()
-            let seconds = Double(record.elapsedNs) / 1e9
-            let rps = seconds > 0 ? Double(summary.completedRequests) / seconds : 0
-            return "\(summary.completedRequests) requests, \(stored) samples, \(Int(rps.rounded())) req/s"
-        case .failure(let error):
+    /// Runs `job`'s client in a child process and imports what it stored (samples, events) into `record`'s cell,
+    /// with its status and client figures. A child that crashed or exited non-zero fails the cell, with its exit
+    /// status or signal and the tail of its standard error in `error`. Returns the progress line, or nil when SIGINT
+    /// or SIGTERM killed the child (it ignores both once started, so only in its first milliseconds, when a
+    /// terminal's Ctrl-C or `scancel` signals the whole process group).
+    private func runClientInChild(
+        _ job: CellJob, record: inout CellRecord, store: LabStore, processes: CellProcess
+    ) async throws -> String? {
+        defer { processes.removeFiles(cellID: record.id) }
+        let start = ContinuousClock.now
+        let exit = try await processes.run(job, cellID: record.id)
+        let exited = ContinuousClock.now
+        if exit.signalled && (exit.status == SIGINT || exit.status == SIGTERM) { return nil }
+        guard exit.succeeded else {
             record.status = "failed"
-            record.error = "\(error)"
-            try store.completeCell(record)
-            try jsonl?.writeCell(record)
-            try jsonl?.flush()
-            return "FAILED: \(error)"
+            record.error = exit.failure
+            return "FAILED: \(exit.failure)"
         }
+        let child = try store.importCell(from: job.database, into: record.id)
+        // What the process costs the sweep: its life from spawn to exit, and the import; less the engine's run
+        // (`elapsed_ns`), the overhead per cell.
+        let imported = ContinuousClock.now
+        try store.insertEvents(
+            [
+                EventRecord(
+                    tNs: (exited - start).nanoseconds, kind: CellChild.processEvent,
+                    value: Double((imported - start).nanoseconds),
+                    detail: "spawn to exit \((exited - start).nanoseconds / 1_000_000) ms, "
+                        + "import \((imported - exited).nanoseconds / 1_000_000) ms")
+            ], cellID: record.id)
+        record.status = child.status
+        record.error = child.error
+        record.elapsedNs = child.elapsedNs
+        record.maxLatenessNs = child.maxLatenessNs
+        record.client = child.client
+        record.machine = child.machine
+        return exit.summary ?? (child.status == "complete" ? "complete" : "FAILED: \(child.error ?? "")")
     }
 
     /// The path of an executable built beside the running one.
     static func siblingExecutable(_ name: String) -> String {
-        let me =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments[0]
-        return ((me as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
+        ((currentExecutable as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
+    }
+
+    /// The running executable's path: `experiments run` passes itself as `RunOptions.cellExecutable`.
+    public static var currentExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     static func resumeCommand(_ commandLine: String) -> String {
@@ -317,5 +395,57 @@ final class InterruptFlag: @unchecked Sendable {
     func uninstall() {
         for source in sources { source.cancel() }
         for (number, _) in Self.signals { signal(number, SIG_DFL) }
+    }
+}
+
+/// Counts the cells during which the machine was busy with something other than the experiment: CPU stolen by the
+/// hypervisor above `stealLimit`, or CPU of other processes (the machine's busy time less steal, the client's and the
+/// mock server's; steal is counted apart from every process's time, so it is not another process) above `otherLimit`
+/// of the CPU time available. Their latencies and throughput may be noisy.
+struct BusyMachineCheck: Sendable {
+    /// Steal above this share of the CPU time available marks a cell: 0.05.
+    static let stealLimit = 0.05
+    /// Other processes' CPU above this share of the CPU time available marks a cell: 0.10.
+    static let otherLimit = 0.10
+    /// Cells with less CPU time available than this are not judged: /proc/stat counts in ticks of 10 ms, so one
+    /// tick in a short cell would be a large share. 1 s.
+    static let minimumTotalSeconds = 1.0
+
+    /// Cells judged (with machine figures and enough CPU time).
+    private(set) var judged = 0
+    /// Cells over a limit.
+    private(set) var busy = 0
+    /// The largest steal share seen over its limit, with its cell's label.
+    private(set) var worstSteal: (share: Double, label: String)?
+    /// The largest other-process share seen over its limit, with its cell's label.
+    private(set) var worstOther: (share: Double, label: String)?
+
+    /// Judges one stored cell; `label` names it in the warning.
+    mutating func record(_ cell: CellRecord, label: String) {
+        guard let machine = cell.machine, machine.totalSeconds >= Self.minimumTotalSeconds else { return }
+        judged += 1
+        let client = cell.client.map { $0.cpuUserSeconds + $0.cpuSysSeconds } ?? 0
+        let server = (cell.server?.cpuUserSeconds ?? 0) + (cell.server?.cpuSysSeconds ?? 0)
+        let steal = machine.stealSeconds / machine.totalSeconds
+        let other = max(0, machine.busySeconds - machine.stealSeconds - client - server) / machine.totalSeconds
+        if steal > Self.stealLimit, steal > worstSteal?.share ?? 0 { worstSteal = (steal, label) }
+        if other > Self.otherLimit, other > worstOther?.share ?? 0 { worstOther = (other, label) }
+        if steal > Self.stealLimit || other > Self.otherLimit { busy += 1 }
+    }
+
+    /// One line for stderr when any cell was over a limit, naming how many and the worst figures; nil otherwise.
+    /// With `target`, the target server's own CPU counts as other processes, and the line says so.
+    func warning(target: Bool) -> String? {
+        guard busy > 0 else { return nil }
+        func percent(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
+        let worst = [
+            worstSteal.map { "CPU steal \(percent($0.share)) in `\($0.label)`" },
+            worstOther.map { "other processes \(percent($0.share)) in `\($0.label)`" },
+        ].compactMap { $0 }
+        return "warning: the machine was busy during \(busy) of \(judged) cells (CPU steal above "
+            + "\(percent(Self.stealLimit)) or other processes above \(percent(Self.otherLimit)) of the CPU time); "
+            + "worst: \(worst.joined(separator: ", "))"
+            + (target ? " (with --target, a target server on this machine counts as other processes)" : "")
+            + "; results may be noisy"
     }
 }

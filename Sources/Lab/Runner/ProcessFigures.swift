@@ -1,4 +1,5 @@
 import Foundation
+import LabStore
 
 /// CPU and peak-memory readings of a process from /proc (Linux), usable for this process and for the
 /// mock server's. The peak (VmHWM) can be reset, so each cell gets its own peak.
@@ -40,4 +41,80 @@ enum ProcessFigures {
         guard fields.count > 1, let pages = Int64(fields[1]) else { return nil }
         return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
     }
+
+    /// The whole machine's CPU counters at one instant: the aggregate `cpu` line of /proc/stat (every CPU summed,
+    /// in ticks of USER_HZ) and the time it was read. Two of them make a cell's `MachineFigures`.
+    struct MachineSnapshot: Sendable, Hashable {
+        /// The aggregate `cpu` line's counters, ticks.
+        var ticks: MachineTicks
+        /// When it was read.
+        var instant: ContinuousClock.Instant
+
+        /// What the machine's CPUs did from `start` to this snapshot: `cpus` (default: those online) × the wall
+        /// time between them, the busy ticks and the stolen ticks, in seconds of `ticksPerSecond` (default USER_HZ).
+        func since(
+            _ start: MachineSnapshot, cpus: Int = ProcessFigures.cpusOnline,
+            ticksPerSecond: Double = ProcessFigures.ticksPerSecond
+        ) -> MachineFigures {
+            let wall = start.instant.duration(to: instant)
+            let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+            return MachineFigures(
+                totalSeconds: seconds * Double(cpus),
+                busySeconds: Double(max(0, ticks.busy - start.ticks.busy)) / ticksPerSecond,
+                stealSeconds: Double(max(0, ticks.steal - start.ticks.steal)) / ticksPerSecond)
+        }
+    }
+
+    /// The counters of /proc/stat's aggregate `cpu` line, in ticks. Fields a kernel does not report (older ones
+    /// print fewer) are 0.
+    struct MachineTicks: Sendable, Hashable {
+        var user: Int64 = 0
+        var nice: Int64 = 0
+        var system: Int64 = 0
+        var idle: Int64 = 0
+        var iowait: Int64 = 0
+        var irq: Int64 = 0
+        var softirq: Int64 = 0
+        var steal: Int64 = 0
+
+        /// Ticks some process (or the hypervisor) had the CPUs: user, nice, system, irq, softirq and steal.
+        /// Guest time is already counted in user and nice.
+        var busy: Int64 { user + nice + system + irq + softirq + steal }
+
+        /// Parses the aggregate `cpu` line (not `cpu0`, `cpu1`...) of a /proc/stat text; nil when it has none,
+        /// or fewer than the four fields every kernel prints (user nice system idle), or a field is not a number.
+        init?(procStat text: String) {
+            guard
+                let line = text.split(separator: "\n").first(where: {
+                    $0.hasPrefix("cpu ") || $0.hasPrefix("cpu\t")
+                })
+            else { return nil }
+            let numbers = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().map { Int64($0) }
+            guard numbers.count >= 4, !numbers.contains(nil) else { return nil }
+            let fields = numbers.map { $0! } + Array(repeating: 0, count: max(0, 8 - numbers.count))
+            (user, nice, system, idle) = (fields[0], fields[1], fields[2], fields[3])
+            (iowait, irq, softirq, steal) = (fields[4], fields[5], fields[6], fields[7])
+        }
+
+        init(
+            user: Int64, nice: Int64, system: Int64, idle: Int64, iowait: Int64, irq: Int64, softirq: Int64,
+            steal: Int64
+        ) {
+            (self.user, self.nice, self.system, self.idle) = (user, nice, system, idle)
+            (self.iowait, self.irq, self.softirq, self.steal) = (iowait, irq, softirq, steal)
+        }
+    }
+
+    /// The machine's CPU counters now, or nil where /proc/stat is unreadable (not Linux).
+    static func machineSnapshot(procStat path: String = "/proc/stat") -> MachineSnapshot? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let ticks = MachineTicks(procStat: text)
+        else { return nil }
+        return MachineSnapshot(ticks: ticks, instant: .now)
+    }
+
+    /// Clock ticks per second of /proc's counters (USER_HZ).
+    static var ticksPerSecond: Double { Double(sysconf(Int32(_SC_CLK_TCK))) }
+
+    /// CPUs online now.
+    static var cpusOnline: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }

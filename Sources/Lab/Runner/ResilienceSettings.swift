@@ -3,7 +3,9 @@ import Foundation
 import LabStore
 
 /// The resilience settings of a cell: the spec's `resilience` object, with the cell's `backoff`,
-/// `maxAttempts`, `baseMs`, `capMs`, `budget` and `breaker` parameters laid over it.
+/// `maxAttempts`, `baseMs`, `capMs`, `budget`, `breaker`, `throttle`, `limiter` and `acquireTimeoutMs` parameters
+/// laid over it. A cell parameter always wins: `off` turns a pattern off even when the spec's `resilience` object sets
+/// it, and the spec's object supplies only the settings no parameter names (for example `throttle.windowMs`).
 struct ResilienceSettings {
     let cell: CellPlan
     let baseJSON: String
@@ -40,6 +42,27 @@ struct ResilienceSettings {
             configuration.breaker = configuration.breaker ?? ResilienceConfiguration.Breaker()
         } else {
             configuration.breaker = nil
+        }
+        switch ThrottleSetting(cell["throttle"].description) ?? .off {
+        case .off:
+            configuration.throttle = nil
+        case .k(let k):
+            var throttle = configuration.throttle ?? ResilienceConfiguration.Throttle()
+            throttle.k = k
+            configuration.throttle = throttle
+        }
+        switch LimiterSetting(cell["limiter"].description) ?? .off {
+        case .off:
+            configuration.limiter = nil
+        case .limit(let limit):
+            var limiter = configuration.limiter ?? ResilienceConfiguration.Limiter()
+            limiter.limit = limit
+            // A number wins; `none` (the default) keeps the spec's `resilience.limiter.acquireTimeoutMs`, itself
+            // unset (wait forever) unless given. The cell checks refuse a spec that sets both.
+            if let ms = AcquireTimeoutSetting(cell["acquireTimeoutMs"])?.milliseconds {
+                limiter.acquireTimeoutMs = ms
+            }
+            configuration.limiter = limiter
         }
         try configuration.validate()
         return configuration

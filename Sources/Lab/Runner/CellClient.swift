@@ -1,0 +1,82 @@
+import AsyncPatterns
+import Foundation
+import HTTPEngines
+import LabStore
+
+/// The client half of one cell: builds the engine configuration and the resilience policy, runs the engine into a
+/// `StoreSink`, and measures this process's CPU, peak memory and the machine over the run. The runner calls it in
+/// its own process (`--no-cell-process`) and `CellChild` calls it in a fresh child process, so both measure alike.
+struct CellClient {
+    /// What the run left behind, besides the samples already in the store.
+    struct Outcome {
+        /// The engine's summary, or why the engine failed.
+        var result: Result<EngineRunSummary, Error>
+        /// Samples stored.
+        var stored: Int
+        /// The policy's and the recording's events, in that order.
+        var events: [EventRecord]
+    }
+
+    let cell: CellPlan
+    let spec: ExperimentSpec
+    /// `http://HOST:PORT` of the server the engine talks to.
+    let baseURL: String
+    /// With `--target`: the path every request asks for.
+    let targetPath: String?
+
+    /// Runs the engine for `record` (already inserted in `store`, whose id the samples are stored under) and fills
+    /// in its `client` and `machine` figures.
+    /// - Throws: `StoreError` when the samples cannot be stored; `LabError` when the policy cannot be built.
+    ///   An engine failure is not thrown but returned in `Outcome.result`.
+    func run(record: inout CellRecord, store: LabStore, jsonl: JSONLWriter?) async throws -> Outcome {
+        let seed = cell.seed(master: spec.seed)
+        var configuration = cell.engineConfiguration(
+            baseURL: baseURL, requests: spec.requests(concurrency: cell.concurrency), warmup: spec.warmup, seed: seed)
+        if let targetPath { configuration.path = targetPath }
+        let policy = try ResilienceSettings(cell: cell, baseJSON: spec.resilienceJSON).policy(seed: seed)
+
+        ProcessFigures.resetPeakRSS()
+        let machineBefore = ProcessFigures.machineSnapshot()
+        let before = ResourceUsage.current()
+        let sink = StoreSink(
+            store: store, jsonl: jsonl, cellID: record.id, origin: .now, recorder: RecorderSettings(cell: cell))
+        let result: Result<EngineRunSummary, Error>
+        do {
+            result = .success(try await makeEngine(cell.engine).run(configuration, policy: policy, sink: sink))
+        } catch {
+            result = .failure(error)
+        }
+        let stored = try sink.finish()
+        let usage = ResourceUsage.current().since(before)
+        if let machineBefore, let machineAfter = ProcessFigures.machineSnapshot() {
+            record.machine = machineAfter.since(machineBefore)
+        }
+        record.client = ResourceFigures(
+            cpuUserSeconds: usage.userCPUSeconds, cpuSysSeconds: usage.systemCPUSeconds,
+            peakRSSBytes: ProcessFigures.peakRSSBytes() ?? usage.maxRSSBytes,
+            voluntarySwitches: usage.voluntaryContextSwitches, involuntarySwitches: usage.involuntaryContextSwitches)
+        return Outcome(result: result, stored: stored, events: policy.events() + sink.events)
+    }
+
+    /// Sets `record`'s status (and error or timings) from the engine's result, and returns the progress line.
+    static func finish(_ record: inout CellRecord, result: Result<EngineRunSummary, Error>, stored: Int) -> String {
+        switch result {
+        case .success(let summary):
+            record.status = "complete"
+            record.elapsedNs = summary.elapsed.nanoseconds
+            record.maxLatenessNs = summary.maxLateness.nanoseconds
+            return summaryLine(completed: summary.completedRequests, stored: stored, elapsedNs: record.elapsedNs)
+        case .failure(let error):
+            record.status = "failed"
+            record.error = "\(error)"
+            return "FAILED: \(error)"
+        }
+    }
+
+    /// `N requests, M samples, R req/s`.
+    static func summaryLine(completed: Int, stored: Int, elapsedNs: Int64) -> String {
+        let seconds = Double(elapsedNs) / 1e9
+        let rps = seconds > 0 ? Double(completed) / seconds : 0
+        return "\(completed) requests, \(stored) samples, \(Int(rps.rounded())) req/s"
+    }
+}
