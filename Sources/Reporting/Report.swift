@@ -66,7 +66,7 @@ public func checkReport(_ options: ReportOptions) throws -> ReportCheckResult {
 /// Does one render: reads the database, builds the model, writes the files and runs gnuplot.
 struct ReportRenderer {
     /// Extensions of the files the report owns inside an experiment folder (stale ones are removed).
-    static let ownedExtensions: Set<String> = ["md", "gp", "dat", "svg", "png"]
+    static let ownedExtensions: Set<String> = ["md", "gp", "dat", "svg", "png", "csv"]
 
     let options: ReportOptions
     /// When checking: the folder being checked, whose images stand in for running gnuplot.
@@ -185,8 +185,9 @@ struct ReportRenderer {
         }
         let renderer = MarkdownRenderer(
             model: model, displayDirectory: options.outputLabel ?? options.outputDirectory,
-            databasePath: options.databaseLabel ?? options.databasePath)
+            databasePath: options.databaseLabel ?? options.databasePath, resamples: options.bootstrapResamples)
         for experiment in model.experiments {
+            try writer.write(experiment.slug + "/cells.csv", CellsCSV.render(experiment))
             try writer.write(
                 experiment.slug + "/README.md",
                 renderer.page(for: experiment, charts: charts[experiment.slug] ?? [], status: status))

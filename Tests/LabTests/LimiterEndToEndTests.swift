@@ -5,7 +5,7 @@ import Testing
 
 @testable import Lab
 
-/// A spec's `resilience.limiter` reaches every engine: attempts that cannot get a permit in time end as
+/// The `limiter` parameter, with the spec's `resilience.limiter.acquireTimeoutMs`, reaches every engine: attempts that cannot get a permit in time end as
 /// `limiter_timeout`, and each cell stores the limiter's figures as a `limiter` event.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct LimiterEndToEndTests {
     static let spec = """
@@ -13,11 +13,11 @@ import Testing
           "name": "limited",
           "question": "Does the limiter bound the attempts in flight?",
           "engines": ["threaded", "async", "async_curl"],
-          "fixed": { "concurrency": 8, "latencyMs": 20, "path": "/get" },
+          "fixed": { "concurrency": 8, "latencyMs": 20, "path": "/get", "limiter": "limit:1" },
           "requests": 40,
           "warmup": 2,
           "seed": 5,
-          "resilience": { "limiter": { "limit": 1, "acquireTimeoutMs": 1 } }
+          "resilience": { "limiter": { "acquireTimeoutMs": 1 } }
         }
         """
 

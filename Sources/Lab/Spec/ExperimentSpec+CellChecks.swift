@@ -3,13 +3,16 @@ import MockServer
 
 extension ExperimentSpec {
     /// Parameters that feed the client's resilience configuration.
-    private static let resilienceParameters = ["backoff", "maxAttempts", "baseMs", "capMs", "budget", "breaker"]
+    private static let resilienceParameters = [
+        "backoff", "maxAttempts", "baseMs", "capMs", "budget", "breaker", "throttle", "limiter", "acquireTimeoutMs",
+    ]
     /// Parameters that feed the mock server's configuration.
-    private static let serverParameters = ["errorRate", "latencyMs", "jitter", "latencyModel"]
+    private static let serverParameters = CellPlan.serverConfigurationParameters
 
     /// Checks the cross-field rules (such as `baseMs` ≤ `capMs`, or a server configuration that its cell's
     /// parameters make invalid) on every cell of the grid, so that a sweep never fails at its first cell after the
-    /// database was created. Each problem is reported once, with the first cell that shows it.
+    /// database was created. Each problem is reported once, with the first cell that shows it. Then the settings
+    /// that no cell would use (`unusedSettingProblems()`).
     func cellProblems() -> [SpecError] {
         var problems: [SpecError] = []
         var seen = Set<String>()
@@ -34,6 +37,44 @@ extension ExperimentSpec {
                 try MockServerConfiguration.decode(json: Data(json.utf8), source: "server").validate()
             } catch {
                 report(error, cell: cell, parameters: Self.serverParameters, section: "server")
+            }
+        }
+        return problems + unusedSettingProblems()
+    }
+
+    /// Settings the spec gives that no cell would run with, because the cell parameters win: a
+    /// `resilience.throttle` or `resilience.limiter` object whose parameter is `off` in every cell, an
+    /// `acquireTimeoutMs` parameter without a limiter, or an acquire timeout set both as a parameter and in
+    /// `resilience.limiter`.
+    func unusedSettingProblems() -> [SpecError] {
+        let base = (try? JSONSerialization.jsonObject(with: Data(resilienceJSON.utf8)) as? [String: Any]) ?? [:]
+        let cells = grid()
+        var problems: [SpecError] = []
+        for (name, on) in [("throttle", "k:<K>"), ("limiter", "limit:<permits>")] where base[name] != nil {
+            guard cells.allSatisfy({ $0[name] == .string("off") }) else { continue }
+            problems.append(
+                SpecError(
+                    file: path, keyPath: "resilience.\(name)",
+                    message: "is never used: the parameter `\(name)` is `off` in every cell, and the cell parameter "
+                        + "wins. Add `\(name)` (`\(on)`) to `fixed` or `axes`, or remove `resilience.\(name)`."))
+        }
+        let timeoutPaths = keyPaths(of: ["acquireTimeoutMs"])
+        if !timeoutPaths.isEmpty {
+            if cells.allSatisfy({ $0["limiter"] == .string("off") }) {
+                problems.append(
+                    SpecError(
+                        file: path, keyPath: timeoutPaths.joined(separator: ", "),
+                        message: "is never used: the parameter `limiter` is `off` in every cell. Add `limiter` "
+                            + "(`limit:<permits>`) to `fixed` or `axes`, or remove `acquireTimeoutMs`."))
+            }
+            if let limiter = base["limiter"] as? [String: Any], limiter["acquireTimeoutMs"] != nil {
+                problems.append(
+                    SpecError(
+                        file: path,
+                        keyPath: (timeoutPaths + ["resilience.limiter.acquireTimeoutMs"]).joined(
+                            separator: ", "),
+                        message: "the acquire timeout is set twice; set it as the parameter `acquireTimeoutMs` "
+                            + "or in `resilience.limiter`, not both"))
             }
         }
         return problems

@@ -2,11 +2,12 @@ import AsyncPatterns
 import Foundation
 import HTTPEngines
 import MockServer
+import Reporting
 
 extension ExperimentSpec {
     static let topLevelKeys = [
         "name", "question", "engines", "axes", "fixed", "filters", "requests", "requestsPerWorker", "warmup",
-        "repetitions", "seed", "server", "resilience", "quick", "notes",
+        "repetitions", "seed", "server", "resilience", "quick", "notes", "answer",
     ]
     static let quickKeys = ["requests", "requestsPerWorker", "warmup", "repetitions", "axes", "fixed"]
 
@@ -181,6 +182,12 @@ private struct Validator {
                 return nil
             }
             return .string(text)
+        case .setting(let syntax):
+            guard let parsed = syntax.parse(value) else {
+                fail(keyPath, "expected \(syntax.allowed), found \(describe(value))")
+                return nil
+            }
+            return parsed
         }
     }
 
@@ -385,6 +392,19 @@ private struct Validator {
                     } catch {
                         fail("server", "is not a valid mock-server configuration: \(error)")
                     }
+                }
+            }
+        }
+
+        // What answers the question must name known metrics and analyses, and axes of this spec.
+        if let answer = dict["answer"] {
+            if let data = try? JSONSerialization.data(
+                withJSONObject: answer, options: [.sortedKeys, .fragmentsAllowed])
+            {
+                let axisNames = (dict["axes"] as? [String: Any])?.keys.sorted() ?? []
+                for problem in ReportAnswer.problems(answerJSON: String(decoding: data, as: UTF8.self), axes: axisNames)
+                {
+                    fail("answer", problem)
                 }
             }
         }

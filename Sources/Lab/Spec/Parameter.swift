@@ -1,4 +1,5 @@
 import AsyncPatterns
+import Foundation
 
 /// A parameter value of a cell: the experiment's axes and fixed settings are made of these.
 public enum ParameterValue: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -51,6 +52,139 @@ enum ParameterKind: Sendable {
     case path
     /// A retry budget: `none`, `token:<max tokens>` or `ratio:<fraction>`.
     case budget
+    /// A value with its own syntax (such as `off` or `k:2`), parsed and checked by `syntax`.
+    case setting(ParameterSyntax)
+}
+
+/// How a parameter with its own syntax is read: what it allows (for errors), and its canonical value.
+struct ParameterSyntax: Sendable {
+    /// What the parameter accepts, as shown in errors, e.g. "`off` or `k:<K greater than 0 and at most 100>`".
+    let allowed: String
+    /// The canonical value of a JSON value (a String or an NSNumber), or nil when it is not allowed.
+    let parse: @Sendable (Any) -> ParameterValue?
+
+    /// The adaptive throttle: `off` or `k:<K>`, K in (0, 100].
+    static let throttle = ParameterSyntax(
+        allowed: "`off` or `k:<K greater than 0 and at most 100>`",
+        parse: { ThrottleSetting(json: $0).map { .string($0.text) } })
+
+    /// The concurrency limiter: `off` or `limit:<n>`, n in 1...100000.
+    static let limiter = ParameterSyntax(
+        allowed: "`off` or `limit:<permits from 1 to 100000>`",
+        parse: { LimiterSetting(json: $0).map { .string($0.text) } })
+
+    /// The limiter's acquire timeout: milliseconds in 0...3600000, or `none` (wait forever).
+    static let acquireTimeout = ParameterSyntax(
+        allowed: "a number of milliseconds from 0 to 3600000, or `none` (wait for a permit forever)",
+        parse: { AcquireTimeoutSetting(json: $0)?.value })
+}
+
+/// The `throttle` parameter: off, or the SRE book's adaptive throttle with multiplier K.
+enum ThrottleSetting: Sendable, Hashable {
+    case off
+    case k(Double)
+
+    /// Parses `off` or `k:<K>` with K in (0, 100]; nil otherwise.
+    init?(_ text: String) {
+        if text == "off" {
+            self = .off
+            return
+        }
+        guard text.hasPrefix("k:"), let k = Double(text.dropFirst(2)), k.isFinite, k > 0, k <= 100 else {
+            return nil
+        }
+        self = .k(k)
+    }
+
+    init?(json: Any) {
+        guard let text = json as? String else { return nil }
+        self.init(text)
+    }
+
+    /// The canonical text: `off` or `k:<K>` with K in shortest form (`k:2.0` becomes `k:2`).
+    var text: String {
+        switch self {
+        case .off: "off"
+        case .k(let k): "k:\(ParameterValue.double(k).description)"
+        }
+    }
+}
+
+/// The `limiter` parameter: off, or a concurrency limiter with `limit` permits.
+enum LimiterSetting: Sendable, Hashable {
+    case off
+    case limit(Int)
+
+    /// Parses `off` or `limit:<n>` with n in 1...100000; nil otherwise.
+    init?(_ text: String) {
+        if text == "off" {
+            self = .off
+            return
+        }
+        guard text.hasPrefix("limit:"), let n = Int(text.dropFirst(6)), (1...100_000).contains(n) else { return nil }
+        self = .limit(n)
+    }
+
+    init?(json: Any) {
+        guard let text = json as? String else { return nil }
+        self.init(text)
+    }
+
+    /// The canonical text: `off` or `limit:<n>`.
+    var text: String {
+        switch self {
+        case .off: "off"
+        case .limit(let n): "limit:\(n)"
+        }
+    }
+}
+
+/// The `acquireTimeoutMs` parameter: how long an attempt waits for a limiter permit.
+enum AcquireTimeoutSetting: Sendable, Hashable {
+    /// Wait forever.
+    case none
+    /// Wait at most this many milliseconds, 0...3600000.
+    case milliseconds(Double)
+
+    /// Reads `none` or a number in 0...3600000 (not a boolean) from a JSON value; nil otherwise.
+    init?(json: Any) {
+        if let text = json as? String {
+            guard text == "none" else { return nil }
+            self = .none
+            return
+        }
+        guard let number = json as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        let ms = number.doubleValue
+        guard ms.isFinite, (0...3_600_000).contains(ms) else { return nil }
+        self = .milliseconds(ms)
+    }
+
+    /// Reads a cell's value back: `.string("none")` or a number.
+    init?(_ value: ParameterValue) {
+        switch value {
+        case .string("none"): self = .none
+        case .string: return nil
+        case .int, .double:
+            guard let ms = value.number, (0...3_600_000).contains(ms) else { return nil }
+            self = .milliseconds(ms)
+        }
+    }
+
+    /// The parameter value: `.string("none")` or `.double(ms)`.
+    var value: ParameterValue {
+        switch self {
+        case .none: .string("none")
+        case .milliseconds(let ms): .double(ms)
+        }
+    }
+
+    /// The timeout in milliseconds, or nil for none.
+    var milliseconds: Double? {
+        switch self {
+        case .none: nil
+        case .milliseconds(let ms): ms
+        }
+    }
 }
 
 /// The parameters a spec may set in `axes` or `fixed`, with their defaults. Every cell carries all of them,
@@ -94,6 +228,15 @@ enum Parameters {
             kind: .budget, defaultValue: .string("none"),
             help: "retry budget: none, token:<max tokens> or ratio:<fraction>"),
         "breaker": .init(kind: .choice(["off", "on"]), defaultValue: .string("off"), help: "circuit breaker"),
+        "throttle": .init(
+            kind: .setting(.throttle), defaultValue: .string("off"),
+            help: "adaptive client-side throttle (SRE book): off or k:<K>, K in (0, 100]"),
+        "limiter": .init(
+            kind: .setting(.limiter), defaultValue: .string("off"),
+            help: "concurrency limiter (bulkhead) over the cell's attempts in flight: off or limit:<permits>"),
+        "acquireTimeoutMs": .init(
+            kind: .setting(.acquireTimeout), defaultValue: .string("none"),
+            help: "longest wait for a limiter permit, ms, or none (wait forever); used when limiter is on"),
         "timeoutMs": .init(kind: .number(1...600_000), defaultValue: .double(10_000), help: "request timeout, ms"),
         "recorderPolicy": .init(
             kind: .choice(["block", "drop_newest", "drop_oldest"]), defaultValue: .string("block"),

@@ -1,4 +1,4 @@
-/// A chart: one or more panels side by side, written as a gnuplot script and a data file.
+/// A chart: one or more panels on a grid, written as a gnuplot script and a data file.
 struct Chart: Sendable {
     /// File stem: `<name>.gp`, `<name>.dat`, `<name>.svg`, `<name>.png`.
     var name: String
@@ -8,10 +8,15 @@ struct Chart: Sendable {
     var heading: String
     /// One sentence saying what the chart shows, for the Markdown page.
     var caption: String
-    /// Panels, left to right.
+    /// Panels, left to right then top to bottom.
     var panels: [ChartPanel]
     /// Pixel width and height of the rendered images.
     var size: (width: Int, height: Int) = (960, 560)
+    /// Rows of the panel grid; 1 puts every panel side by side.
+    var rows = 1
+
+    /// Columns of the panel grid.
+    var columns: Int { max(1, (panels.count + rows - 1) / max(1, rows)) }
 }
 
 /// One plot area with its axes and series.
@@ -32,6 +37,12 @@ struct ChartPanel: Sendable {
     var yTics: [(value: Double, label: String)]? = nil
     /// Y range, when fixed.
     var yRange: (low: Double, high: Double)? = nil
+    /// X range, when fixed (panels that share a time axis); otherwise derived from the ticks.
+    var xRange: (low: Double, high: Double)? = nil
+    /// Whether the y axis may start above zero (autoscaled both ways); otherwise a linear y axis starts at 0.
+    var yFromData = false
+    /// Whether the x axis is categorical: values are category positions, never joined by lines.
+    var categoricalX = false
     /// The series.
     var series: [ChartSeries]
 }
@@ -40,8 +51,10 @@ struct ChartPanel: Sendable {
 enum SeriesStyle: Sendable {
     /// Lines through points.
     case linesPoints
-    /// Lines through points with vertical interval bars (columns x, y, low, high).
+    /// Lines through points with vertical interval bars (columns x, y, low, high), for a numeric x axis.
     case errorLines
+    /// Points with vertical interval bars and no joining line, for categories.
+    case errorPoints
     /// A step function, for states over time.
     case steps
     /// Lines without points, for dense time series.
@@ -77,6 +90,10 @@ enum ChartPalette {
         default: return colors[(index + 3) % colors.count]
         }
     }
+
+    /// Point types that stay distinct in print: filled circle, square, triangle, diamond, inverted triangle,
+    /// pentagon, then the open versions.
+    static let pointTypes = [7, 5, 9, 13, 11, 15, 6, 4]
 
     /// The point type of an engine.
     static func pointType(engine: String, index: Int) -> Int {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes a chart's gnuplot script and data file.
 ///
 /// Safety: gnuplot expands backticks inside double-quoted strings and runs `system()` in any expression.
@@ -100,12 +102,15 @@ enum GnuplotScript {
         var out = "reset\n"
         let multi = chart.panels.count > 1
         if multi {
-            out += "set multiplot layout 1,\(chart.panels.count) title \(quote(shorten(chart.title, 110)))\n"
+            out += "set multiplot layout \(chart.rows),\(chart.columns) title \(quote(shorten(chart.title, 110)))\n"
         }
+        // Stacked panels share their x axis: equal side margins keep the same x at the same place in each.
+        let stacked = chart.rows > 1 && chart.columns == 1
         var block = 0
         for panel in chart.panels {
             out += "unset logscale\nset autoscale\nset offsets 0, 0, 0, 0\nset xtics autofreq\nset ytics autofreq\n"
             out += "set grid back lc rgb '#dddddd'\nset border 3\nset xtics nomirror\nset ytics nomirror\n"
+            if stacked { out += "set lmargin 14\nset rmargin 4\n" }
             out += "set title \(quote(multi ? shorten(panel.title, 60) : shorten(chart.title, 90)))\n"
             out += "set xlabel \(quote(shorten(panel.xLabel, 70)))\nset ylabel \(quote(shorten(panel.yLabel, 60)))\n"
             // The legend goes below the plot, where it can never cover data.
@@ -120,29 +125,48 @@ enum GnuplotScript {
                     "set xtics ("
                     + tics.map { "\(quoteTic(shorten($0.label, 24))) \(Format.data($0.value))" }.joined(separator: ", ")
                 out += ")\n"
-                if !panel.logX, let low = tics.map(\.value).min(), let high = tics.map(\.value).max() {
+            }
+            if let range = panel.xRange {
+                out += "set xrange [\(Format.data(range.low)):\(Format.data(range.high))]\n"
+            } else if let tics = panel.xTics, let low = tics.map(\.value).min(), let high = tics.map(\.value).max() {
+                if panel.categoricalX {
+                    // Categories sit at 0, 1, ...; half a slot either side leaves room for the offset points.
+                    out += "set xrange [\(Format.data(low - 0.6)):\(Format.data(high + 0.6))]\n"
+                } else if !panel.logX {
                     let values = tics.map(\.value).sorted()
                     let spacing = zip(values, values.dropFirst()).map { $1 - $0 }.min() ?? 1
                     let pad = high > low ? max((high - low) * 0.05, spacing * 0.35) : 0.5
                     out += "set xrange [\(Format.data(low - pad)):\(Format.data(high + pad))]\n"
-                } else if let low = tics.map(\.value).min(), let high = tics.map(\.value).max(), low > 0 {
+                } else if low > 0 {
                     // Room for every point, including any beyond the last tick (e.g. a spectrum's maximum).
                     let dataHigh = panel.series.flatMap { $0.points.map(\.x) }.filter(\.isFinite).max() ?? high
                     out += "set xrange [\(Format.data(low / 1.25)):\(Format.data(Swift.max(high, dataHigh) * 1.25))]\n"
                 }
             }
-            if let tics = panel.yTics, !tics.isEmpty {
+            var yTics = panel.yTics
+            if panel.logY, yTics == nil, panel.yRange == nil, let (low, high) = logRange(panel) {
+                // gnuplot labels only whole decades, so a narrow log axis would have no labels: 1-2-5 ticks instead.
+                yTics = logTics(low: low, high: high)
+                out += "set yrange [\(Format.data(low)):\(Format.data(high))]\n"
+            }
+            if let tics = yTics, !tics.isEmpty {
                 out +=
                     "set ytics ("
                     + tics.map { "\(quoteTic(shorten($0.label, 24))) \(Format.data($0.value))" }.joined(separator: ", ")
                 out += ")\n"
             }
-            if let range = panel.yRange {
+            if panel.logY, panel.yTics == nil, panel.yRange == nil, logRange(panel) != nil {
+                // The range was set with the ticks.
+            } else if let range = panel.yRange {
                 out += "set yrange [\(Format.data(range.low)):\(Format.data(range.high))]\n"
             } else {
                 // Head room above the highest point, so no line runs along the top border.
-                out += panel.logY ? "" : "set yrange [0:*]\n"
-                out += "set offsets 0, 0, graph 0.06, 0\n"
+                if panel.logY || panel.yFromData {
+                    // Fitted to the data (not extended to the next decade), with head and foot room.
+                    out += "set autoscale yfix\nset offsets 0, 0, graph 0.06, graph 0.06\n"
+                } else {
+                    out += "set yrange [0:*]\nset offsets 0, 0, graph 0.06, 0\n"
+                }
             }
             var clauses: [String] = []
             for series in panel.series {
@@ -151,6 +175,9 @@ enum GnuplotScript {
                 switch series.style {
                 case .errorLines:
                     clause += "using 1:2:3:4 with yerrorlines \(line) pt \(series.pointType) ps 1.1"
+                case .errorPoints:
+                    clause +=
+                        "using 1:2:3:4 with yerrorbars lc rgb '\(series.color)' lw 2 pt \(series.pointType) ps 1.4"
                 case .linesPoints:
                     clause += "using 1:2 with linespoints \(line) pt \(series.pointType) ps 1.1"
                 case .steps:
@@ -166,6 +193,46 @@ enum GnuplotScript {
         }
         if multi { out += "unset multiplot\n" }
         return out
+    }
+
+    /// The y range of a log panel: its positive values and bars, with a little room either side; nil without data.
+    static func logRange(_ panel: ChartPanel) -> (low: Double, high: Double)? {
+        let values = panel.series.flatMap { $0.points.flatMap { [$0.y, $0.low, $0.high] } }.filter {
+            $0.isFinite && $0 > 0
+        }
+        guard let low = values.min(), let high = values.max() else { return nil }
+        return (low / 1.15, high * 1.15)
+    }
+
+    /// Log-axis ticks at 1, 2 and 5 times powers of ten inside `low...high` (decades only when those are many).
+    static func logTics(low: Double, high: Double) -> [(value: Double, label: String)] {
+        func tics(_ steps: [Double]) -> [Double] {
+            var values: [Double] = []
+            var decade = Foundation.pow(10.0, (Foundation.log10(low)).rounded(.down))
+            while decade <= high {
+                for step in steps where decade * step >= low && decade * step <= high { values.append(decade * step) }
+                decade *= 10
+            }
+            return values
+        }
+        var values = tics([1, 2, 5])
+        if values.count < 4 { values = tics([1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9]) }
+        if values.count < 2 {
+            // Less than a factor of two: evenly spaced round values.
+            let raw = (high - low) / 4
+            let magnitude = Foundation.pow(10.0, Foundation.log10(raw).rounded(.down))
+            let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
+            values = []
+            var value = (low / step).rounded(.up) * step
+            while value <= high {
+                values.append(value)
+                value += step
+            }
+        }
+        if values.count > 9 {
+            values = values.filter { Foundation.log10($0).rounded() == Foundation.log10($0) }
+        }
+        return values.map { ($0, JSONValue.formatNumber(($0 * 1e9).rounded() / 1e9)) }
     }
 
     static func isPowerOfTwo(_ value: Double) -> Bool {

@@ -82,6 +82,19 @@ struct CellStatistics: Sendable {
     var finalClasses: [String: Int] = [:]
     /// Samples read, warm-up included.
     var samplesRead = 0
+    /// First attempts (measured), those sent more than `lateNs` after their intended time, and the first and
+    /// last actual send among them, ns: the achieved arrival rate of an open loop.
+    var firstAttemptCount = 0
+    var lateFirstAttempts = 0
+    var firstSendNs = Int64.max
+    var lastSendNs = Int64.min
+    /// The highest attempt number of any measured request.
+    var maxAttempt: Int32 = 0
+    /// A first attempt sent later than this after its intended time counts as late, ns.
+    static let lateNs: Int64 = 10_000_000
+    /// Per-cell latency percentiles, ns, kept when the histograms are released.
+    var p50Ns = Double.nan
+    var p99Ns = Double.nan
 
     init(cell: CellRecord) {
         self.cell = cell
@@ -101,6 +114,11 @@ struct CellStatistics: Sendable {
         try store.forEachSample(cellID: cell.id) { sample in
             self.add(sample, firstAttempts: &firstAttempt)
         }
+        if latency.totalCount > 0 {
+            let values = latency.values(atPercentiles: [50, 99])
+            p50Ns = Double(values[0])
+            p99Ns = Double(values[1])
+        }
     }
 
     /// Adds one sample; `firstAttempts` holds first attempts of requests whose final attempt is still to come.
@@ -111,6 +129,13 @@ struct CellStatistics: Sendable {
             return
         }
         attempts += 1
+        if sample.attempt > maxAttempt { maxAttempt = sample.attempt }
+        if sample.attempt == 1 {
+            firstAttemptCount += 1
+            if sample.startNs - sample.intendedNs > Self.lateNs { lateFirstAttempts += 1 }
+            if sample.startNs < firstSendNs { firstSendNs = sample.startNs }
+            if sample.startNs > lastSendNs { lastSendNs = sample.startNs }
+        }
         switch sample.errorClass {
         case .circuitOpen, .budgetExhausted, .throttled: break
         default: attemptsSent += 1
@@ -176,6 +201,28 @@ struct CellStatistics: Sendable {
         guard let service = serviceMeanNs, cell.concurrency > 0 else { return nil }
         let bound = Double(cell.concurrency) / (service / 1e9)
         return throughput / bound
+    }
+
+    /// Final outcomes rejected on the client without being sent: breaker open, throttled, limiter timeout.
+    var rejectedLocally: Int {
+        [ErrorClass.circuitOpen, .throttled, .limiterTimeout].reduce(0) { $0 + (finalClasses[$1.rawValue] ?? 0) }
+    }
+
+    /// Final outcomes that failed after being sent.
+    var failedRemotely: Int { finals - successes - rejectedLocally }
+
+    /// The server's responses split into accepted (2xx) and rejected (any other status), warm-up included; nil
+    /// without the mock server's counters.
+    var serverCounters: (accepted: Double, rejected: Double)? {
+        guard let text = cell.server?.countersJSON, let byStatus = JSONValue.parse(text)?["byStatus"]?.objectValue
+        else { return nil }
+        var accepted = 0.0
+        var rejected = 0.0
+        for (status, count) in byStatus {
+            let value = count.numberValue ?? 0
+            if status.hasPrefix("2") { accepted += value } else { rejected += value }
+        }
+        return (accepted, rejected)
     }
 
     /// Client CPU seconds (user + sys); nil when not recorded.

@@ -30,6 +30,20 @@ public struct ExperimentModel: Sendable {
     var events: [Int64: [EventRecord]]
 }
 
+extension ExperimentModel {
+    /// The spec's `answer`, or for a spec without one: throughput and p99 latency, comparing engines (or, with one
+    /// engine, the first varying axis other than concurrency) along concurrency when it varies.
+    var answer: ReportAnswer {
+        if let answer = spec.answer { return answer }
+        let others = varyingAxes.filter { $0 != "concurrency" }
+        let concurrencyVaries = Set(points.map(\.concurrency)).count > 1
+        let compare = engines.count > 1 || others.isEmpty ? "engine" : others[0]
+        return ReportAnswer(
+            metrics: ["throughput", "p99_ms"], compare: compare, by: concurrencyVaries ? "concurrency" : nil,
+            baseline: nil, analyses: [])
+    }
+}
+
 /// The whole report's data.
 public struct ReportModel: Sendable {
     /// Experiments in name order.

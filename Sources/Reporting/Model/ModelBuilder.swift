@@ -126,7 +126,7 @@ enum ModelBuilder {
                 if !cellEvents.isEmpty { events[id] = cellEvents }
             }
             let (point, histogram) = summarize(
-                drafts[index].cells, coordinates: drafts[index].coordinates, resamples: resamples)
+                drafts[index].cells, coordinates: drafts[index].coordinates, events: events, resamples: resamples)
             points.append(point)
             histograms.append(histogram)
             for cellIndex in drafts[index].cells.indices { drafts[index].cells[cellIndex].releaseHistograms() }
@@ -185,7 +185,8 @@ enum ModelBuilder {
     }
 
     static func summarize(
-        _ cells: [CellStatistics], coordinates: [(name: String, value: JSONValue)], resamples: Int
+        _ cells: [CellStatistics], coordinates: [(name: String, value: JSONValue)], events: [Int64: [EventRecord]],
+        resamples: Int
     ) -> (PointSummary, LatencyHistogram) {
         let keys = cells.map(\.cell.cellKey).sorted()
         var pooled = LatencyHistogram.latency()
@@ -199,14 +200,17 @@ enum ModelBuilder {
             for (label, count) in cell.finalClasses { classes[label, default: 0] += count }
         }
         let first = cells[0]
+        // Efficiency against the Little's-law bound means something in a closed loop only: an open loop's
+        // throughput is its offered rate, whatever the concurrency cap.
+        let openLoop = PointSummary.isOpenLoop(first.params)
         let efficiencies = cells.map(\.efficiency)
         let efficiency: Estimate? =
-            efficiencies.contains { $0 == nil }
+            openLoop || efficiencies.contains { $0 == nil }
             ? nil
             : Statistics.bootstrapMedian(
                 efficiencies.map { $0! }, seed: seed(for: keys, salt: "efficiency"), resamples: resamples)
         let params = JSONValue.object((first.params.objectValue ?? []).filter { !repetitionKeys.contains($0.0) })
-        let point = PointSummary(
+        var point = PointSummary(
             engine: first.cell.engine, concurrency: first.cell.concurrency, coordinates: coordinates, params: params,
             cellKeys: keys, repetitions: cells.count,
             throughput: Statistics.bootstrapMedian(
@@ -223,8 +227,28 @@ enum ModelBuilder {
             cpuSeconds: medianOf(cells.map(\.cpuSeconds)), peakRSSBytes: medianOf(cells.map(\.peakRSSBytes)),
             spanSeconds: Statistics.median(cells.map(\.spanSeconds)),
             requests: Statistics.median(cells.map { Double($0.finals) }),
-            finalClasses: classes.keys.sorted().map { ($0, classes[$0]!) }, speedup: nil)
+            finalClasses: classes.keys.sorted().map { ($0, classes[$0]!) }, speedup: nil,
+            metrics: metricEstimates(cells, events: events, keys: keys, resamples: resamples))
+        // With samples dropped by the recording pipeline, server calls per stored request measure the drops, not
+        // amplification.
+        if (point.metrics["samples_dropped"]?.high ?? 0) > 0 {
+            point.amplification = nil
+        }
         return (point, pooled)
+    }
+
+    /// Every catalogue metric that each repetition gives, bootstrapped like throughput.
+    static func metricEstimates(
+        _ cells: [CellStatistics], events: [Int64: [EventRecord]], keys: [String], resamples: Int
+    ) -> [String: Estimate] {
+        var out: [String: Estimate] = [:]
+        for metric in Metric.catalogue {
+            let values = cells.map { metric.value($0, events[$0.cell.id] ?? []) }
+            guard values.allSatisfy({ $0?.isFinite ?? false }) else { continue }
+            out[metric.id] = Statistics.bootstrapMedian(
+                values.map { $0! }, seed: seed(for: keys, salt: metric.id), resamples: resamples)
+        }
+        return out
     }
 
     /// Compares every non-sync point with the sync point at the same settings: the same parameters apart from

@@ -78,10 +78,16 @@ public struct PointSummary: Sendable {
     public var finalClasses: [(label: String, count: Int)]
     /// Throughput against the sync engine at the same settings; nil for sync itself or without a baseline.
     public var speedup: Comparison?
+    /// Every catalogue metric (`Metric.catalogue`) that all repetitions could give, by id: the median with its
+    /// 95% bootstrap interval, or the range with fewer than `Estimate.minimumForInterval` repetitions.
+    public var metrics: [String: Estimate] = [:]
 
     /// Whether the point ran an open loop (arrivals on a schedule), where corrected and uncorrected latency differ.
-    public var isOpenLoop: Bool {
-        params["load"]?.stringValue == "open" || (params["rate"]?.numberValue ?? 0) > 0
+    public var isOpenLoop: Bool { Self.isOpenLoop(params) }
+
+    /// Whether cell parameters describe an open loop: a `load` other than `closed`, or a rate above 0.
+    static func isOpenLoop(_ params: JSONValue) -> Bool {
+        (params["load"]?.stringValue.map { $0 != "closed" } ?? false) || (params["rate"]?.numberValue ?? 0) > 0
     }
 
     /// The value of the named coordinate, or nil.

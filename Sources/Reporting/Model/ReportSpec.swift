@@ -20,6 +20,12 @@ public struct ReportSpec: Sendable {
     public var repetitions: JSONValue?
     /// The master seed, when given.
     public var seed: JSONValue?
+    /// What answers the question, when the spec says.
+    public var answer: ReportAnswer?
+    /// The spec's `resilience` object, when given.
+    public var resilience: JSONValue?
+    /// The spec's `server` object (mock-server settings), when given.
+    public var server: JSONValue?
 
     /// Reads the spec from its JSON text; a spec that does not parse gives an empty spec named `fallbackName`.
     public init(specText: String, fallbackName: String) {
@@ -34,5 +40,8 @@ public struct ReportSpec: Sendable {
         warmup = root?["warmup"]
         repetitions = root?["repetitions"]
         seed = root?["seed"]
+        answer = ReportAnswer.from(specText: specText)
+        resilience = root?["resilience"]
+        server = root?["server"]
     }
 }

@@ -20,6 +20,11 @@ enum Format {
         return fixed(value, 4)
     }
 
+    /// A count, or a median of counts: whole from 10 up, otherwise about three significant digits.
+    static func count(_ value: Double) -> String {
+        abs(value) >= 10 ? fixed(value, 0) : significant(value)
+    }
+
     /// Requests per second: whole numbers from 100 up, otherwise about three significant digits.
     static func rate(_ value: Double) -> String { significant(value) }
 
@@ -35,6 +40,7 @@ enum Format {
     /// A ratio with two decimals and a multiplication sign: "9.80×".
     static func times(_ value: Double) -> String {
         guard value.isFinite else { return "n/a" }
+        if value > 0 && value < 0.1 { return significant(value) + "×" }
         return fixed(value, 2) + "×"
     }
 

@@ -15,6 +15,8 @@ struct MarkdownRenderer {
     let displayDirectory: String
     /// The database path as given.
     let databasePath: String
+    /// Bootstrap resamples per interval (for the methods section).
+    let resamples: Int
 
     // MARK: Index
 
@@ -29,22 +31,17 @@ struct MarkdownRenderer {
         out += "latency is coordinated-omission corrected. Re-render with `swift run report --format markdown`; "
         out += "check that this folder matches the database with `swift run report --check`.\n\n"
         out += "## Headline\n\n"
-        out += "Each engine's best point over the experiment's grid (highest goodput), its throughput and p99 latency "
-        out += "there, and the speed-up against the sync engine at the same settings (~ marks a difference that is "
-        out += "not significant).\n\n"
+        out += "Each experiment by the metric that answers its question: the best treatment where most were "
+        out += "compared, against the baseline or the worst, as a ratio of medians with its interval and a rank test "
+        out += "(~ marks a difference that is not significant or cannot be tested).\n\n"
         var rows: [[String]] = []
         for experiment in model.experiments {
-            for engine in experiment.engines {
-                guard let best = Findings.best(of: engine, in: experiment.points) else { continue }
-                rows.append([
-                    "[\(Markdown.escape(experiment.name))](\(experiment.slug)/README.md)", Markdown.escape(engine),
-                    Markdown.escape(coordinatesText(best)), Format.estimate(best.throughput, Format.rate),
-                    Format.ms(best.latency.p99), speedupText(best),
-                ])
-            }
+            let link = "[\(Markdown.escape(experiment.name))](\(experiment.slug)/README.md)"
+            rows += AnswerFindings.headlineRows(
+                AnswerView(experiment: experiment, answer: experiment.answer), link: link)
         }
         out += Markdown.table(
-            header: ["experiment", "engine", "at", "best RPS [95% CI / range]", "p99 ms", "speed-up vs sync"],
+            header: ["experiment", "metric", "at", "best", "against", "ratio [95% CI / range]"],
             alignRight: [false, false, false, true, true, true], rows: rows)
         for experiment in model.experiments {
             out += "\n## [\(Markdown.escape(experiment.name))](\(experiment.slug)/README.md)\n\n"
@@ -52,23 +49,7 @@ struct MarkdownRenderer {
                 out += "> \(Markdown.escape(experiment.spec.question))\n\n"
             }
             out += targetNote(experiment.run)
-            let axes = experiment.varyingAxes
-            var rows: [[String]] = []
-            for point in experiment.points {
-                rows.append(
-                    [Markdown.escape(point.engine)]
-                        + axes.map { Markdown.escape(point.coordinate($0)?.display ?? "") }
-                        + [
-                            Format.estimate(point.throughput, Format.rate), Format.ms(point.latency.p50),
-                            Format.ms(point.latency.p99), Format.percent(point.errorRate),
-                            point.efficiency.map { Format.estimate($0, Format.percent) } ?? "n/a",
-                        ])
-            }
-            out += Markdown.table(
-                header: ["engine"] + axes.map(Markdown.escape)
-                    + ["RPS [95% CI / range]", "p50 ms", "p99 ms", "error rate", "efficiency [95% CI / range]"],
-                alignRight: [false] + axes.map { _ in true } + [true, true, true, true, true], rows: rows)
-            out += "\nEfficiency is throughput over the Little's-law bound, concurrency / mean server service time.\n"
+            out += findings(for: experiment).map { "- " + $0 + "\n" }.joined()
             if let chart = charts[experiment.slug]?.first {
                 out += "\n" + chartBlock(chart, slug: experiment.slug, status: status, fromIndex: true)
             }
@@ -81,12 +62,15 @@ struct MarkdownRenderer {
                 Markdown.escape(experiment.name), "\(run.id)", Markdown.escape(run.startedAt),
                 Markdown.escape(String(run.gitCommit.prefix(12)) + (run.gitDirty ? " (dirty)" : "")),
                 Markdown.escape(run.swiftVersion), Markdown.escape(run.os), Markdown.escape(run.cpuModel),
-                "\(run.cores)", "\(run.masterSeed)",
+                "\(run.cores)", "\(run.masterSeed)", Methods.stealSummary(experiment),
             ])
         }
         out += Markdown.table(
-            header: ["experiment", "run", "started (UTC)", "commit", "Swift", "OS", "CPU", "cores", "master seed"],
-            alignRight: [false, true, false, false, false, false, false, true, true], rows: provenance)
+            header: [
+                "experiment", "run", "started (UTC)", "commit", "Swift", "OS", "CPU", "cores", "master seed",
+                "CPU steal (median / max)",
+            ],
+            alignRight: [false, true, false, false, false, false, false, true, true, true], rows: provenance)
         out += notRenderedNote(status)
         return out
     }
@@ -100,7 +84,23 @@ struct MarkdownRenderer {
         if !spec.notes.isEmpty { out += "\(Markdown.escape(spec.notes))\n\n" }
         out += targetNote(experiment.run)
         out += "[Back to the index](../README.md)\n\n## Findings\n\n"
-        out += Findings.sentences(for: experiment).map { "- " + $0 + "\n" }.joined() + "\n"
+        out += findings(for: experiment).map { "- " + $0 + "\n" }.joined() + "\n"
+        do {
+            let answer = experiment.answer
+            let view = AnswerView(experiment: experiment, answer: answer)
+            out += "## The question's metrics\n\n"
+            if spec.answer == nil {
+                out += "The spec names no `answer`, so points are compared by throughput and p99 latency. "
+            }
+            out += "Per point, the metrics that answer the question: medians over repetitions with a 95% bootstrap "
+            out += "interval, or the range of the runs with fewer than \(Estimate.minimumForInterval). Recompute them "
+            out += "from [cells.csv](cells.csv).\n\n"
+            out += AnswerFindings.table(view) + "\n"
+            for name in answer.analyses {
+                let section = Analyses.output(name, view).section
+                if !section.isEmpty { out += section + "\n" }
+            }
+        }
         out += "## Setup\n\n"
         var setup: [[String]] = []
         setup.append(["engines", Markdown.escape(experiment.engines.joined(separator: ", "))])
@@ -128,12 +128,7 @@ struct MarkdownRenderer {
         setup.append(["cells", "\(experiment.cellCount) complete, \(experiment.sampleCount) samples"])
         setup.append(["runs", experiment.runIDs.map { "#\($0)" }.joined(separator: ", ")])
         out += Markdown.table(header: ["setting", "value"], alignRight: [false, false], rows: setup)
-        out += "\nThe server's random stream (fault decisions, latency draws) derives from the master seed, the "
-        out += "server's parameters and the repetition only, so within a repetition every engine and client-side "
-        out += "treatment meets the same faults for the same request and attempt (cells written before schema "
-        out += "version 2 seeded the server per cell). The client's stream (backoff jitter, arrivals) derives from "
-        out += "each cell's own parameters. The bootstrap resampling is seeded from the cells' keys, so this page is "
-        out += "reproducible byte for byte.\n\n"
+        out += "\n" + Methods.section(experiment, resamples: resamples)
 
         let axes = experiment.varyingAxes
         let openLoop = experiment.points.contains(where: \.isOpenLoop)
@@ -147,15 +142,26 @@ struct MarkdownRenderer {
                         Format.estimate(point.goodput, Format.rate), speedupText(point), Format.ms(point.latency.p50),
                         Format.ms(point.latency.p90), Format.ms(point.latency.p99), Format.ms(point.latency.p999),
                         Format.ms(point.latency.max),
-                    ] + (openLoop ? [Format.ms(point.uncorrectedLatency.p99)] : []))
+                    ] + (openLoop ? [Format.ms(point.uncorrectedLatency.p99)] + arrivalColumns(point) : [])
+                    + [saturationText(point, experiment: experiment)])
         }
         out += Markdown.table(
             header: ["engine"] + axes.map(Markdown.escape) + [
                 "reps", "RPS [95% CI / range]", "goodput [95% CI / range]", "speed-up vs sync", "p50 ms", "p90 ms",
                 "p99 ms",
                 "p99.9 ms", "max ms",
-            ] + (openLoop ? ["p99 uncorrected ms"] : []),
-            alignRight: [false] + axes.map { _ in true } + Array(repeating: true, count: openLoop ? 10 : 9), rows: rows)
+            ] + (openLoop ? ["p99 uncorrected ms", "achieved arrivals/s", "late first attempts"] : [])
+                + ["client / server CPU"],
+            alignRight: [false] + axes.map { _ in true } + Array(repeating: true, count: openLoop ? 13 : 10), rows: rows
+        )
+        out += "\nClient / server CPU: median share of the CPUs each side may use over the cell; † marks "
+        out += "\(Format.percent(Methods.saturation)) or more, a side that saturated and so set the cell's throughput."
+        if openLoop {
+            out += " Achieved arrivals/s: first attempts actually sent per second; late first attempts: sent more "
+            out += "than 10 ms after their intended time. ‡ marks a cell that missed its offered rate by more than 5% "
+            out += "or sent more than 5% of first attempts late: it was not measured at the load it names."
+        }
+        out += "\n"
         out += "\nRPS: final requests per second over the measured span (first intended send to last end, warm-up "
         out += "excluded). Latency: from the first attempt's intended send to the final attempt's end, from an "
         out += "HdrHistogram of all repetitions pooled"
@@ -166,33 +172,46 @@ struct MarkdownRenderer {
         out +=
             "same settings, 95% bootstrap CI (with fewer than \(Estimate.minimumForInterval) repetitions, the extreme "
         out += "ratios the runs allow); ~ means a Mann-Whitney U test finds no significant difference (p ≥ 0.05), "
-        out += "which with 3 repetitions a side it can never find.\n\n"
+        out += "which with 3 or fewer repetitions a side it can never find.\n\n"
 
         out += "## Errors, retries and resources\n\n"
+        // Efficiency is a closed-loop figure (the model leaves it out of open-loop points).
+        let showEfficiency = experiment.points.contains { $0.efficiency != nil }
         rows = []
         for point in experiment.points {
-            rows.append(
+            var row =
                 [Markdown.escape(point.engine)] + axes.map { Markdown.escape(point.coordinate($0)?.display ?? "") }
-                    + [
-                        Format.percent(point.errorRate), Format.fixed(point.attemptsPerRequest, 3),
-                        point.amplification.map { Format.fixed($0, 3) } ?? "n/a",
-                        point.efficiency.map { Format.estimate($0, Format.percent) } ?? "n/a",
-                        point.serviceMeanNs.map(Format.ms) ?? "n/a", point.cpuSeconds.map(Format.significant) ?? "n/a",
-                        point.peakRSSBytes.map(Format.mebibytes) ?? "n/a", Format.ms(point.attemptLatency.p99),
-                        Markdown.escape(point.finalClasses.map { "\($0.label) \($0.count)" }.joined(separator: ", ")),
-                    ])
+            row += [
+                Format.percent(point.errorRate), Format.fixed(point.attemptsPerRequest, 3),
+                point.amplification.map { Format.fixed($0, 3) } ?? "n/a",
+                point.metrics["server_connections"].map { Format.estimate($0, Format.count) } ?? "n/a",
+            ]
+            if showEfficiency { row.append(point.efficiency.map { Format.estimate($0, Format.percent) } ?? "n/a") }
+            row += [
+                point.serviceMeanNs.map(Format.ms) ?? "n/a",
+                point.metrics["client_cpu_us_per_request"].map { Format.estimate($0, Format.significant) } ?? "n/a",
+                point.peakRSSBytes.map(Format.mebibytes) ?? "n/a", Format.ms(point.attemptLatency.p99),
+                Markdown.escape(point.finalClasses.map { "\($0.label) \($0.count)" }.joined(separator: ", ")),
+            ]
+            rows.append(row)
         }
+        let header =
+            ["error rate", "attempts/request", "amplification", "server connections"]
+            + (showEfficiency ? ["efficiency [95% CI / range]"] : [])
+            + ["service ms", "client CPU µs/request", "peak RSS MiB", "attempt p99 ms", "final outcomes"]
         out += Markdown.table(
-            header: ["engine"] + axes.map(Markdown.escape) + [
-                "error rate", "attempts/request", "amplification", "efficiency [95% CI / range]", "service ms", "CPU s",
-                "peak RSS MiB", "attempt p99 ms", "final outcomes",
-            ],
-            alignRight: [false] + axes.map { _ in true } + Array(repeating: true, count: 8) + [false], rows: rows)
+            header: ["engine"] + axes.map(Markdown.escape) + header,
+            alignRight: [false] + axes.map { _ in true } + header.map { $0 != "final outcomes" }, rows: rows)
         out += "\nError rate: 1 − successes / final outcomes. Attempts/request: attempts actually sent (not "
         out += "rejected by a breaker, budget or throttle) per logical request. Amplification: requests the server "
-        out += "counted per logical request, warm-up included on both sides. Efficiency: throughput over the "
-        out += "Little's-law bound, concurrency / mean server service time. CPU and RSS are the client's, medians "
-        out += "over repetitions.\n"
+        out += "counted per logical request, warm-up included on both sides. Server connections: TCP connections "
+        out += "the mock server accepted over the cell, warm-up included. "
+        if showEfficiency {
+            out += "Efficiency (closed loops only): throughput over the Little's-law bound, concurrency / mean "
+            out += "server service time. "
+        }
+        out += "Client CPU per request: user + system CPU of the client over the cell, per measured request. "
+        out += "RSS is the client's. Medians over repetitions.\n"
 
         if !charts.isEmpty {
             out += "\n## Charts\n"
@@ -200,10 +219,29 @@ struct MarkdownRenderer {
                 out += "\n" + chartBlock(chart, slug: experiment.slug, status: status, fromIndex: false)
             }
         }
+        out += "\n## Data\n\n"
+        out += "[cells.csv](cells.csv) has one row per cell (one repetition of one point): its key, run, engine, "
+        out += "concurrency and repetition, every parameter as `param.<name>`, and every per-cell metric this page "
+        out += "uses, named as in the tables above (`throughput`, `p99_ms`, `server_calls`, ...; the README's "
+        out += "\"Reading a report\" lists them all). Each median and interval above is recomputed from it by "
+        out += "grouping rows that share every parameter and taking the median over repetitions.\n"
         out += "\n## Provenance\n\n"
-        out += provenanceTable(experiment.run)
+        out += provenanceTable(experiment.run, steal: Methods.stealSummary(experiment))
         out += notRenderedNote(status.filter { $0.key.hasPrefix(experiment.slug + "/") })
         return out
+    }
+
+    /// The page's findings: from the spec's `answer` when it has one (the question's metrics, then its named
+    /// analyses), else the generic throughput and error figures.
+    func findings(for experiment: ExperimentModel) -> [String] {
+        let answer = experiment.answer
+        let view = AnswerView(experiment: experiment, answer: answer)
+        var out = AnswerFindings.sentences(view)
+        if let first = answer.metrics.first.flatMap(Metric.named) {
+            out += AnswerFindings.peakSentence(view, metric: first)
+        }
+        for name in answer.analyses { out += Analyses.output(name, view).findings }
+        return out.isEmpty ? ["No comparison: fewer than two treatments were measured at any point."] : out
     }
 
     /// For a run against `--target`: which server was measured, and which figures are left out and why.
@@ -216,7 +254,7 @@ struct MarkdownRenderer {
             + "amplification.\n\n"
     }
 
-    func provenanceTable(_ run: RunRecord) -> String {
+    func provenanceTable(_ run: RunRecord, steal: String) -> String {
         let memory = Double(run.memoryBytes) / 1_073_741_824
         let rows: [[String]] = [
             ["run", "#\(run.id), \(Markdown.escape(run.status))"],
@@ -229,6 +267,7 @@ struct MarkdownRenderer {
             ["OS / kernel", Markdown.escape(run.os + " / " + run.kernel)],
             ["CPU", Markdown.escape("\(run.cpuModel), \(run.cores) cores, \(Format.fixed(memory, 1)) GiB")],
             ["target", Markdown.escape(run.target)],
+            ["CPU steal during the cells (median / max)", steal],
         ]
         return Markdown.table(header: ["provenance", "value"], alignRight: [false, false], rows: rows)
     }
@@ -263,6 +302,30 @@ struct MarkdownRenderer {
         point.coordinates.map { axis in
             axis.name == "concurrency" ? "c=\(point.concurrency)" : "\(axis.name)=\(axis.value.display)"
         }.joined(separator: ", ")
+    }
+
+    /// An open-loop point's achieved arrival rate and late share, ‡-marked when it missed its nominal load.
+    func arrivalColumns(_ point: PointSummary) -> [String] {
+        let achieved = point.metrics["achieved_rate"]
+        let late = point.metrics["late_share"]
+        let rate = point.params["rate"]?.numberValue ?? 0
+        let missed = (rate > 0 && (achieved?.median ?? rate) < rate * 0.95) || (late?.median ?? 0) > 0.05
+        return [
+            (achieved.map { Format.estimate($0, Format.rate) } ?? "n/a") + (missed ? " ‡" : ""),
+            late.map { Format.percent($0.median) } ?? "n/a",
+        ]
+    }
+
+    /// "12% / 95% †": the median client and server CPU shares of a point's cells.
+    func saturationText(_ point: PointSummary, experiment: ExperimentModel) -> String {
+        guard let index = experiment.points.firstIndex(where: { $0.cellKeys == point.cellKeys }) else { return "n/a" }
+        let loads = experiment.cells[index].map { Methods.load($0, run: experiment.run) }
+        func share(_ values: [Double]) -> String {
+            guard !values.isEmpty else { return "n/a" }
+            let median = Statistics.median(values)
+            return Format.percent(median) + (median >= Methods.saturation ? " †" : "")
+        }
+        return share(loads.compactMap(\.client)) + " / " + share(loads.compactMap(\.server))
     }
 
     func speedupText(_ point: PointSummary) -> String {

@@ -25,10 +25,10 @@ set key below Left reverse nobox spacing 1.1
 set xtics ('0' 0, '0.2' 0.2)
 set xrange [-0.07:0.27]
 set yrange [0:105]
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, retry=exponential', \
-     data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, retry=exponential', \
-     data index 2 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, retry=none', \
-     data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, retry=none'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, retry=none', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, retry=exponential', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, retry=none', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, retry=exponential'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -46,10 +46,10 @@ set xtics ('0' 0, '0.2' 0.2)
 set xrange [-0.07:0.27]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 4 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, retry=exponential', \
-     data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, retry=exponential', \
-     data index 6 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, retry=none', \
-     data index 7 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, retry=none'
+plot data index 4 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, retry=none', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, retry=exponential', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, retry=none', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, retry=exponential'
 unset multiplot
 set terminal pngcairo size 1200,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'errors.png'
@@ -71,10 +71,10 @@ set key below Left reverse nobox spacing 1.1
 set xtics ('0' 0, '0.2' 0.2)
 set xrange [-0.07:0.27]
 set yrange [0:105]
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, retry=exponential', \
-     data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, retry=exponential', \
-     data index 2 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, retry=none', \
-     data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, retry=none'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, retry=none', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, retry=exponential', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, retry=none', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, retry=exponential'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -92,9 +92,9 @@ set xtics ('0' 0, '0.2' 0.2)
 set xrange [-0.07:0.27]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 4 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, retry=exponential', \
-     data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, retry=exponential', \
-     data index 6 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, retry=none', \
-     data index 7 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, retry=none'
+plot data index 4 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, retry=none', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, retry=exponential', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, retry=none', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, retry=exponential'
 unset multiplot
 unset output

@@ -19,17 +19,17 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'peak RSS'
-set xlabel 'concurrency (log scale)'
-set ylabel 'peak RSS (MiB)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client peak RSS (MiB; axis not from 0)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
 set xtics ('1' 1, '4' 4, '16' 16)
 set xrange [0.8:20]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
-     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
-     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
+set autoscale yfix
+set offsets 0, 0, graph 0.06, graph 0.06
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -40,17 +40,18 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'CPU per request'
-set xlabel 'concurrency (log scale)'
-set ylabel 'client CPU per request (µs)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client CPU per request (µs, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
+set logscale y 10
 set xtics ('1' 1, '4' 4, '16' 16)
 set xrange [0.8:20]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 3 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
-     data index 4 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
-     data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
+set yrange [133.913043:341.55]
+set ytics ('150' 150, '200' 200, '300' 300)
+plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
 unset multiplot
 set terminal pngcairo size 1200,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'resources.png'
@@ -66,17 +67,17 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'peak RSS'
-set xlabel 'concurrency (log scale)'
-set ylabel 'peak RSS (MiB)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client peak RSS (MiB; axis not from 0)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
 set xtics ('1' 1, '4' 4, '16' 16)
 set xrange [0.8:20]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
-     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
-     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
+set autoscale yfix
+set offsets 0, 0, graph 0.06, graph 0.06
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -87,16 +88,17 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'CPU per request'
-set xlabel 'concurrency (log scale)'
-set ylabel 'client CPU per request (µs)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client CPU per request (µs, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
+set logscale y 10
 set xtics ('1' 1, '4' 4, '16' 16)
 set xrange [0.8:20]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 3 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
-     data index 4 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
-     data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
+set yrange [133.913043:341.55]
+set ytics ('150' 150, '200' 200, '300' 300)
+plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
 unset multiplot
 unset output

@@ -1,0 +1,126 @@
+/// The charts of derived figures per point: throughput, latency against load, success and amplification,
+/// treatments, resources. Each draws interval bars and follows the axis rules in `ChartPlanner`.
+extension ChartPlanner {
+    /// Throughput (and goodput when requests failed) against the experiment's x axis, else per engine.
+    static func throughputChart(_ experiment: ExperimentModel, axis: String?) -> Chart {
+        var metrics: [PlotMetric] = [.throughput]
+        if experiment.points.contains(where: { $0.errorRate > 0.001 }), has(.goodput, in: experiment) {
+            metrics.append(.goodput)
+        }
+        let groups = groups(experiment, xAxis: axis ?? "concurrency")
+        let what = metrics.count > 1 ? "throughput and goodput" : "throughput"
+        let against = axis ?? "engine"
+        let caption =
+            (metrics.count > 1
+                ? "Left: requests completed per second. Right: requests that succeeded per second."
+                : "Requests completed per second.")
+            + (axis == nil ? " Per engine." : " Against \(against), one series per engine and setting.")
+        return metricChart(
+            experiment, name: "throughput", title: "\(experiment.name): \(what) vs \(against)",
+            heading: "\(what.prefix(1).uppercased() + what.dropFirst()) vs \(against)", caption: caption,
+            metrics: metrics, axis: axis, groups: groups)
+    }
+
+    /// The hockey stick: p50 and p99 latency against the offered rate, one panel each.
+    static func latencyVsRateChart(_ experiment: ExperimentModel, axis: String) -> Chart {
+        metricChart(
+            experiment, name: "latency-vs-load", title: "\(experiment.name): latency vs offered load",
+            heading: "Latency vs offered load",
+            caption: "Left: median latency; right: p99 latency, each the median over repetitions of the run's own "
+                + "percentile, measured from the intended send time, against the offered arrival rate.",
+            metrics: [.p50, .p99], axis: axis, groups: groups(experiment, xAxis: axis))
+    }
+
+    /// Success rate and server-side amplification against the injected error rate.
+    static func errorRateChart(_ experiment: ExperimentModel, axis: String) -> Chart {
+        metricChart(
+            experiment, name: "errors", title: "\(experiment.name): success rate and load amplification vs error rate",
+            heading: "Success rate and amplification vs error rate",
+            caption: "Left: share of logical requests that finally succeeded. Right: requests the server received "
+                + "per logical request (attempts per request where the server did not count).",
+            metrics: [.successRate, .amplification], axis: axis, groups: groups(experiment, xAxis: axis))
+    }
+
+    /// What a treatment axis (a strategy, a budget, a limiter setting) is judged by: the spec's answer metrics
+    /// when it compares this axis, else the figures its kind is known for, else the first three of success rate,
+    /// p99 latency, server connections and dropped samples that differ between points (a flat 100% says nothing).
+    static func treatmentMetrics(_ experiment: ExperimentModel, treatment: String) -> [PlotMetric] {
+        var candidates: [PlotMetric]
+        if let answer = experiment.spec.answer, answer.compare == treatment, !answer.metrics.isEmpty {
+            candidates = answer.metrics.compactMap(PlotMetric.catalogue)
+        } else if backoffAxes.contains(treatment) {
+            candidates = [.serverCalls, .completion]
+        } else if budgetAxes.contains(treatment) {
+            candidates = [.amplification, .successRate]
+        } else {
+            let generic: [PlotMetric?] = [
+                .successRate, .p99, .catalogue("server_connections"), .catalogue("samples_dropped"),
+            ]
+            candidates = generic.compactMap { $0 }.filter { varies($0, with: treatment, in: experiment) }
+        }
+        return Array(candidates.filter { has($0, in: experiment) }.prefix(3))
+    }
+
+    /// The treatment chart: the treatment's metrics against the numeric x axis, one line per treatment value
+    /// (the AWS "Exponential Backoff And Jitter" form); with no numeric axis, grouped points per treatment value.
+    static func treatmentChart(
+        _ experiment: ExperimentModel, treatment: String, x: String?, taken: inout Set<String>
+    ) -> Chart? {
+        guard let x else { return nil }
+        // Two categorical axes and no number: the first is on x and the second among its series; one chart.
+        if x != treatment, categoryIndex(experiment, axis: x) != nil { return nil }
+        let metrics = treatmentMetrics(experiment, treatment: treatment)
+        guard !metrics.isEmpty else { return nil }
+        var name =
+            backoffAxes.contains(treatment) ? "backoff" : budgetAxes.contains(treatment) ? "budget" : "treatment"
+        if taken.contains(name) {
+            var index = 2
+            while taken.contains("\(name)-\(index)") { index += 1 }
+            name = "\(name)-\(index)"
+        }
+        taken.insert(name)
+        let titles = metrics.map(\.title)
+        let what =
+            titles.count > 1 ? titles.dropLast().joined(separator: ", ") + " and " + titles.last! : titles[0]
+        let layout =
+            metrics.count > 1 ? "Panels left to right: \(titles.joined(separator: ", "))." : "The panel shows \(what)."
+        let form =
+            x == treatment
+            ? "per \(treatment) value, as points side by side (categories are not joined)"
+            : "against \(x), one line per \(treatment) value"
+        return metricChart(
+            experiment, name: name,
+            title: "\(experiment.name): \(what) " + (x == treatment ? "per \(treatment)" : "vs \(x) per \(treatment)"),
+            heading: "\(what.prefix(1).uppercased() + what.dropFirst()) per \(treatment)",
+            caption: "\(layout) Each \(form).", metrics: metrics, axis: x, groups: groups(experiment, xAxis: x))
+    }
+
+    /// Client peak RSS and CPU per request against concurrency (log x; CPU on a log y axis).
+    static func resourcesChart(_ experiment: ExperimentModel) -> Chart {
+        metricChart(
+            experiment, name: "resources", title: "\(experiment.name): client memory and CPU vs concurrency",
+            heading: "Memory and CPU vs concurrency",
+            caption: "Left: the client's peak resident memory (the axis starts near the lowest value, not at 0). "
+                + "Right: the client's CPU time (user + system) over the cell divided by its logical requests.",
+            metrics: [.peakRSS, .cpuPerRequest], axis: "concurrency",
+            groups: groups(experiment, xAxis: "concurrency"))
+    }
+
+    /// Whether `metric` changes with `treatment`: some points that differ only in the treatment differ in value
+    /// (a figure that only tells engines apart, like their connection count, says nothing about the treatment).
+    static func varies(_ metric: PlotMetric, with treatment: String, in experiment: ExperimentModel) -> Bool {
+        var values: [String: [Double]] = [:]
+        for point in experiment.points {
+            guard let y = value(point, metric)?.y else { continue }
+            let key =
+                ([point.engine, String(point.concurrency)]
+                + point.coordinates.filter { $0.name != treatment }.map { label($0.name, $0.value) })
+                .joined(separator: "\u{1}")
+            values[key, default: []].append(y)
+        }
+        return values.values.contains { list in
+            guard let low = list.min(), let high = list.max() else { return false }
+            return high - low > 1e-9 * Swift.max(1, abs(high))
+        }
+    }
+}

@@ -1,0 +1,329 @@
+/// Series and panels of metric charts: grouping points into series, styling them, interval bars, and splitting
+/// crowded panels.
+extension ChartPlanner {
+    /// Points that share the engine and every coordinate other than the x axis: one series.
+    struct Group {
+        var title: String
+        var engine: String
+        var engineIndex: Int
+        /// The group's place among the groups of its engine.
+        var variant: Int
+        /// Coordinates other than the x axis that set this group apart, with the engine first.
+        var keys: [(name: String, value: String)]
+        var points: [PointSummary]
+        /// Colour, point type and dash, set by `styled`.
+        var color = "#000000"
+        var pointType = 7
+        var dash = 1
+    }
+
+    /// A figure drawn on a y axis: a catalogue metric, scaled, with a fallback for points without it.
+    struct PlotMetric: Sendable {
+        /// The `Metric.catalogue` id read from `PointSummary.metrics`.
+        var id: String
+        /// Panel title.
+        var title: String
+        /// Y-axis label with its unit.
+        var yLabel: String
+        /// Multiplies the metric (100 for a fraction shown in %).
+        var scale: Double = 1
+        var logY = false
+        var yRange: (low: Double, high: Double)? = nil
+        /// Whether the y axis may start above zero.
+        var yFromData = false
+        /// The value when the point has no such metric (older databases); drawn without bars.
+        var fallback: @Sendable (PointSummary) -> Double? = { _ in nil }
+
+        static let throughput = PlotMetric(
+            id: "throughput", title: "throughput", yLabel: "throughput (requests/s)", fallback: { $0.throughput.median }
+        )
+        static let goodput = PlotMetric(
+            id: "goodput", title: "goodput", yLabel: "goodput (successful requests/s)",
+            fallback: { $0.goodput.median })
+        static let successRate = PlotMetric(
+            id: "success_rate", title: "success rate", yLabel: "success rate (%)", scale: 100, yRange: (0, 105),
+            fallback: { 1 - $0.errorRate })
+        static let amplification = PlotMetric(
+            id: "amplification", title: "load amplification", yLabel: "server requests per logical request (x)",
+            fallback: { $0.amplification ?? $0.attemptsPerRequest })
+        static let serverCalls = PlotMetric(
+            id: "server_calls", title: "server calls", yLabel: "calls the server received (count)",
+            fallback: { $0.serverRequests })
+        static let completion = PlotMetric(
+            id: "completion_s", title: "completion time", yLabel: "time to finish the cell's work (s)",
+            fallback: { $0.spanSeconds })
+        static let p50 = PlotMetric(
+            id: "p50_ms", title: "p50 latency", yLabel: "p50 latency (ms, log scale)", logY: true,
+            fallback: { $0.latency.p50 / 1e6 })
+        static let p99 = PlotMetric(
+            id: "p99_ms", title: "p99 latency", yLabel: "p99 latency (ms, log scale)", logY: true,
+            fallback: { $0.latency.p99 / 1e6 })
+        static let peakRSS = PlotMetric(
+            id: "peak_rss_mib", title: "peak RSS", yLabel: "client peak RSS (MiB; axis not from 0)", yFromData: true,
+            fallback: { $0.peakRSSBytes.map { $0 / 1_048_576 } })
+        static let cpuPerRequest = PlotMetric(
+            id: "client_cpu_us_per_request", title: "CPU per request",
+            yLabel: "client CPU per request (µs, log scale)", logY: true,
+            fallback: { point in point.cpuSeconds.map { $0 / Swift.max(1, point.requests) * 1e6 } })
+
+        /// The plot of a catalogue metric named by a spec: percentages in %, others as the catalogue labels them.
+        static func catalogue(_ id: String) -> PlotMetric? {
+            switch id {
+            case "throughput": return .throughput
+            case "goodput": return .goodput
+            case "success_rate": return .successRate
+            case "amplification": return .amplification
+            case "server_calls": return .serverCalls
+            case "completion_s": return .completion
+            case "p50_ms": return .p50
+            case "p99_ms": return .p99
+            case "peak_rss_mib": return .peakRSS
+            case "client_cpu_us_per_request": return .cpuPerRequest
+            default: break
+            }
+            guard let metric = Metric.named(id) else { return nil }
+            if metric.style == .percent {
+                return PlotMetric(id: id, title: metric.label, yLabel: "\(metric.label) (%)", scale: 100)
+            }
+            return PlotMetric(id: id, title: metric.label, yLabel: metric.header)
+        }
+    }
+
+    /// The value of `metric` at `point`: the median with its interval (scaled), or the fallback without one.
+    static func value(_ point: PointSummary, _ metric: PlotMetric) -> (y: Double, low: Double, high: Double)? {
+        if let estimate = point.metrics[metric.id], estimate.median.isFinite {
+            let low = estimate.low.isFinite ? estimate.low : estimate.median
+            let high = estimate.high.isFinite ? estimate.high : estimate.median
+            return (estimate.median * metric.scale, low * metric.scale, high * metric.scale)
+        }
+        guard let y = metric.fallback(point), y.isFinite else { return nil }
+        return (y * metric.scale, y * metric.scale, y * metric.scale)
+    }
+
+    /// Whether any point has `metric`.
+    static func has(_ metric: PlotMetric, in experiment: ExperimentModel) -> Bool {
+        experiment.points.contains { value($0, metric) != nil }
+    }
+
+    /// Series of points sharing the engine and every coordinate other than `xAxis` (and `alsoIgnore`), styled.
+    static func groups(
+        _ experiment: ExperimentModel, xAxis: String, alsoIgnore: Set<String> = [],
+        include: (PointSummary) -> Bool = { _ in true }
+    ) -> [Group] {
+        var order: [String] = []
+        var grouped: [String: [PointSummary]] = [:]
+        var meta: [String: Group] = [:]
+        var variantCount: [String: Int] = [:]
+        let constant = constantAxes(experiment)
+        for point in experiment.points where include(point) {
+            let others = point.coordinates.filter {
+                $0.name != xAxis && !alsoIgnore.contains($0.name) && !constant.contains($0.name)
+            }
+            let otherText = others.map { label($0.name, $0.value) }.joined(separator: ", ")
+            let key = point.engine + "\u{1}" + otherText
+            if grouped[key] == nil {
+                order.append(key)
+                let variant = variantCount[point.engine, default: 0]
+                variantCount[point.engine] = variant + 1
+                meta[key] = Group(
+                    title: otherText.isEmpty ? point.engine : "\(point.engine), \(otherText)", engine: point.engine,
+                    engineIndex: experiment.engines.firstIndex(of: point.engine) ?? 0, variant: variant,
+                    keys: [("engine", point.engine)] + others.map { ($0.name, $0.value.display) }, points: [])
+            }
+            grouped[key, default: []].append(point)
+        }
+        let categories = categoryIndex(experiment, axis: xAxis)
+        var result = order.map { key in
+            var group = meta[key]!
+            group.points = grouped[key]!.sorted {
+                xValue($0, axis: xAxis, categories: categories) < xValue($1, axis: xAxis, categories: categories)
+            }
+            return group
+        }
+        // Series in the engines' order, then in the spec's order of each other axis (not alphabetical), so a
+        // legend reads like the spec: none, exponential, full, ...
+        var orders: [String: [String: Int]] = [:]
+        for name in Set(result.flatMap { $0.keys.dropFirst().map(\.name) }) {
+            orders[name] = categoryIndex(experiment, axis: name)
+        }
+        func rank(_ group: Group) -> [Double] {
+            pointRank(group.points[0], engines: experiment.engines, axes: group.keys.dropFirst().map(\.name), orders)
+        }
+        result = result.enumerated().sorted { a, b in
+            let (left, right) = (rank(a.element), rank(b.element))
+            return left == right ? a.offset < b.offset : left.lexicographicallyPrecedes(right)
+        }.map(\.element)
+        variantCount = [:]
+        for index in result.indices {
+            result[index].variant = variantCount[result[index].engine, default: 0]
+            variantCount[result[index].engine] = result[index].variant + 1
+        }
+        return styled(result)
+    }
+
+    /// Where a point sorts: by engine (in the experiment's order), then by each of `axes` in the spec's order of
+    /// its values (`orders` holds the categorical axes' positions).
+    static func pointRank(
+        _ point: PointSummary, engines: [String], axes: [String], _ orders: [String: [String: Int]]
+    ) -> [Double] {
+        [Double(engines.firstIndex(of: point.engine) ?? engines.count)]
+            + axes.map { xValue(point, axis: $0, categories: orders[$0]) }
+    }
+
+    /// Colours and point types. With one engine every series gets its own colour and point type (strategies must
+    /// be told apart in print as on screen); with several, the engine keeps its colour and the variants differ in
+    /// point type and dash. The engine's name leaves the legend when there is only one.
+    static func styled(_ groups: [Group]) -> [Group] {
+        let engines = Set(groups.map(\.engine))
+        return groups.enumerated().map { index, group in
+            var group = group
+            if engines.count <= 1 {
+                group.color = ChartPalette.colors[index % ChartPalette.colors.count]
+                group.pointType = ChartPalette.pointTypes[index % ChartPalette.pointTypes.count]
+                group.dash = 1
+                if group.keys.count > 1, group.title.hasPrefix(group.engine + ", ") {
+                    group.title.removeFirst(group.engine.count + 2)
+                }
+            } else {
+                group.color = ChartPalette.color(engine: group.engine, index: group.engineIndex)
+                let own = ChartPalette.pointType(engine: group.engine, index: group.engineIndex)
+                let others = ChartPalette.pointTypes.filter { $0 != own }
+                group.pointType = group.variant == 0 ? own : others[(group.variant - 1) % others.count]
+                group.dash = 1 + group.variant % 5
+            }
+            return group
+        }
+    }
+
+    /// Splits groups into sets of at most `maximumSeries`: by engine, else by another coordinate, else in runs.
+    /// Each set comes with a panel-title suffix naming what it holds.
+    static func split(_ groups: [Group]) -> [(suffix: String, groups: [Group])] {
+        guard groups.count > maximumSeries else { return [("", groups)] }
+        let names = groups.first?.keys.map(\.name) ?? []
+        for name in names {
+            var order: [String] = []
+            var parts: [String: [Group]] = [:]
+            for group in groups {
+                let value = group.keys.first { $0.name == name }?.value ?? ""
+                if parts[value] == nil { order.append(value) }
+                parts[value, default: []].append(group)
+            }
+            if order.count > 1, parts.values.allSatisfy({ $0.count <= maximumSeries }) {
+                return order.map { (name == "engine" ? $0 : "\(name)=\($0)", parts[$0]!) }
+            }
+        }
+        return stride(from: 0, to: groups.count, by: maximumSeries).map { start in
+            let end = Swift.min(groups.count, start + maximumSeries)
+            return ("series \(start + 1)-\(end)", Array(groups[start..<end]))
+        }
+    }
+
+    /// Panels of one metric against `axis` (nil: per engine), split when crowded. On a categorical axis the series
+    /// are points with bars, offset side by side within each category; on a numeric axis, lines with bars.
+    static func metricPanels(
+        _ experiment: ExperimentModel, metric: PlotMetric, axis: String?, groups: [Group]
+    ) -> [ChartPanel] {
+        let (tics, categories): ([(value: Double, label: String)], [String: Int]?)
+        if let axis {
+            (tics, categories) = xAxis(experiment, axis: axis)
+        } else {
+            let engines = experiment.engines.enumerated().map { (Double($0.offset), $0.element) }
+            (tics, categories) = (engines, Dictionary(uniqueKeysWithValues: engines.map { ($0.1, Int($0.0)) }))
+        }
+        let categorical = categories != nil
+        let logX = !categorical && axis != nil && spansDecades(tics)
+        let xLabel: String
+        if let axis {
+            xLabel = axisLabel(axis) + (logX ? ", log scale" : "")
+        } else {
+            xLabel = "engine"
+        }
+        let parts = split(groups)
+        return parts.map { part in
+            let count = part.groups.count
+            // Side-by-side offsets within a category: at most 0.7 of the slot in all.
+            let width = count > 1 ? Swift.min(0.7 / Double(count), 0.18) : 0
+            let series = part.groups.enumerated().map { index, group in
+                // Per engine, each series has its own category: nothing to set apart.
+                let offset = categorical && axis != nil ? (Double(index) - Double(count - 1) / 2) * width : 0
+                let points: [(x: Double, y: Double, low: Double, high: Double)] = group.points.compactMap { point in
+                    guard let v = value(point, metric) else { return nil }
+                    let x =
+                        axis.map { xValue(point, axis: $0, categories: categories) }
+                        ?? Double(group.engineIndex)
+                    guard x.isFinite, !metric.logY || v.y > 0 else { return nil }
+                    return (x + offset, v.y, metric.logY ? Swift.max(v.low, v.y / 1e3) : v.low, v.high)
+                }
+                return ChartSeries(
+                    title: group.title, style: categorical ? .errorPoints : .errorLines, color: group.color,
+                    dash: group.dash, pointType: group.pointType, points: points)
+            }
+            let title = part.suffix.isEmpty ? metric.title : "\(metric.title): \(part.suffix)"
+            return ChartPanel(
+                title: title, xLabel: xLabel, yLabel: metric.yLabel, logX: logX, logY: metric.logY, xTics: tics,
+                yRange: metric.yRange, yFromData: metric.yFromData, categoricalX: categorical, series: series)
+        }
+    }
+
+    /// A chart of `metrics` against `axis`: one row of panels per metric (or one row when nothing is split).
+    static func metricChart(
+        _ experiment: ExperimentModel, name: String, title: String, heading: String, caption: String,
+        metrics: [PlotMetric], axis: String?, groups: [Group]
+    ) -> Chart {
+        let rows = metrics.map { metricPanels(experiment, metric: $0, axis: axis, groups: groups) }
+        let columns = rows.map(\.count).max() ?? 1
+        let rowCount = columns == 1 ? 1 : rows.count
+        var panels: [ChartPanel] = []
+        for row in rows {
+            panels += row
+            // Pad short rows, so each metric starts a row.
+            if columns > 1 {
+                for _ in row.count..<columns {
+                    panels.append(ChartPanel(xLabel: "", yLabel: "", series: []))
+                }
+            }
+        }
+        let perRow = columns == 1 ? panels.count : columns
+        let note = barsNote(experiment, metrics: metrics)
+        return Chart(
+            name: name, title: title, heading: heading, caption: caption + " " + note, panels: panels,
+            size: (Swift.max(960, Swift.min(600 * perRow, 2400)), rowHeight(panels, columns: perRow) * rowCount),
+            rows: rowCount)
+    }
+
+    /// Pixel height of a row of panels: taller when side-by-side panels have long legends (one line a series
+    /// below each plot), so the plots keep their height.
+    static func rowHeight(_ panels: [ChartPanel], columns: Int) -> Int {
+        let most = panels.map(\.series.count).max() ?? 0
+        return columns > 1 ? 560 + 22 * Swift.max(0, most - 4) : 560 + 11 * Swift.max(0, most - 6)
+    }
+
+    /// The caption's sentence on what the bars are, from the estimates drawn.
+    static func barsNote(_ experiment: ExperimentModel, metrics: [PlotMetric]) -> String {
+        let estimates = experiment.points.flatMap { point in metrics.compactMap { point.metrics[$0.id] } }
+        let missing = experiment.points.contains { point in
+            metrics.contains { point.metrics[$0.id] == nil && $0.fallback(point) != nil }
+        }
+        var sentences: [String] = []
+        let runs = Set(estimates.compactMap(\.rangeOf)).sorted()
+        if estimates.isEmpty {
+            sentences.append(
+                "Points are medians over repetitions, drawn without bars (this database has no per-run figures).")
+        } else if estimates.allSatisfy({ $0.samples.count <= 1 }) {
+            sentences.append("One run per point, so there are no bars: differences may be noise.")
+        } else if !runs.isEmpty {
+            let counts = runs.map(String.init).joined(separator: " or ")
+            let all = estimates.allSatisfy { $0.rangeOf != nil }
+            sentences.append(
+                "Points are medians over repetitions; bars are the range of the \(counts) runs"
+                    + (all
+                        ? ""
+                        : " where there were fewer than \(Estimate.minimumForInterval), else 95% bootstrap intervals")
+                    + " (too few runs for a 95% interval).")
+        } else {
+            sentences.append("Points are medians over repetitions; bars are 95% bootstrap confidence intervals.")
+        }
+        if missing && !estimates.isEmpty { sentences.append("Points without per-run figures have no bars.") }
+        return sentences.joined(separator: " ")
+    }
+}

@@ -1,0 +1,252 @@
+import AsyncPatterns
+import LabStore
+
+/// A figure measured per cell (one repetition) that an experiment can answer its question with. Every metric
+/// has a stable id (its `cells.csv` column and its name in a spec's `answer.metrics`), a direction, and a value
+/// computed from the cell's samples, its server counters and its events.
+struct Metric: Sendable {
+    /// Which way is better.
+    enum Better: Sendable {
+        case lower
+        case higher
+    }
+
+    /// Column and spec name, snake case: `server_calls`.
+    let id: String
+    /// Words for sentences and table headers: "server calls".
+    let label: String
+    /// Unit for headers, empty for counts and ratios: "s", "ms", "req/s", "%".
+    let unit: String
+    /// Which way is better.
+    let better: Better
+    /// How a value is printed.
+    var style: Style = .significant
+    /// The value of one cell; nil when the cell cannot give it (no server counters, no such event).
+    let value: @Sendable (CellStatistics, [EventRecord]) -> Double?
+
+    /// How values are printed.
+    enum Style: Sendable {
+        case significant
+        case rate
+        case percent
+        case count
+    }
+
+    /// A value as printed.
+    func format(_ value: Double) -> String {
+        switch style {
+        case .significant: return Format.significant(value)
+        case .rate: return Format.rate(value)
+        case .percent: return Format.percent(value)
+        case .count: return Format.count(value)
+        }
+    }
+
+    /// The label with its unit, for a table header.
+    var header: String { unit.isEmpty ? label : "\(label) (\(unit))" }
+}
+
+extension Metric {
+    /// Every metric, in the order `cells.csv` lists them.
+    static let catalogue: [Metric] = {
+        var list: [Metric] = []
+        list.append(
+            Metric(id: "throughput", label: "throughput", unit: "req/s", better: .higher, style: .rate) {
+                cell, _ in cell.throughput
+            })
+        list.append(
+            Metric(id: "goodput", label: "goodput", unit: "req/s", better: .higher, style: .rate) { cell, _ in
+                cell.goodput
+            })
+        list.append(
+            Metric(id: "success_rate", label: "success rate", unit: "%", better: .higher, style: .percent) {
+                cell, _ in 1 - cell.errorRate
+            })
+        list.append(
+            Metric(id: "error_rate", label: "error rate", unit: "%", better: .lower, style: .percent) {
+                cell, _ in cell.errorRate
+            })
+        list.append(
+            Metric(id: "p50_ms", label: "p50 latency", unit: "ms", better: .lower, style: .significant) {
+                cell, _ in cell.p50Ns / 1e6
+            })
+        list.append(
+            Metric(id: "p99_ms", label: "p99 latency", unit: "ms", better: .lower, style: .significant) {
+                cell, _ in cell.p99Ns / 1e6
+            })
+        list.append(
+            Metric(id: "completion_s", label: "completion time", unit: "s", better: .lower, style: .significant) {
+                cell, _ in cell.spanSeconds
+            })
+        list.append(
+            Metric(id: "attempts_per_request", label: "attempts per request", unit: "", better: .lower) { cell, _ in
+                cell.attemptsPerRequest
+            })
+        list.append(
+            Metric(id: "server_calls", label: "server calls", unit: "", better: .lower, style: .count) {
+                cell, _ in cell.cell.server.map { Double($0.requests) }
+            })
+        list.append(
+            Metric(id: "amplification", label: "load amplification", unit: "×", better: .lower) { cell, _ in
+                cell.amplification
+            })
+        list.append(
+            Metric(id: "server_connections", label: "server connections", unit: "", better: .lower, style: .count) {
+                cell, _ in cell.cell.server.map { Double($0.connections) }
+            })
+        list.append(
+            Metric(id: "client_cpu_us_per_request", label: "client CPU per request", unit: "µs", better: .lower) {
+                cell, _ in
+                guard let cpu = cell.cpuSeconds, cell.finals > 0 else { return nil }
+                return cpu / Double(cell.finals) * 1e6
+            })
+        list.append(
+            Metric(id: "server_cpu_us_per_request", label: "server CPU per request", unit: "µs", better: .lower) {
+                cell, _ in
+                guard let server = cell.cell.server, let user = server.cpuUserSeconds, let sys = server.cpuSysSeconds,
+                    server.requests > 0
+                else { return nil }
+                return (user + sys) / Double(server.requests) * 1e6
+            })
+        list.append(
+            Metric(id: "peak_rss_mib", label: "client peak RSS", unit: "MiB", better: .lower, style: .significant) {
+                cell, _ in cell.peakRSSBytes.map { $0 / 1_048_576 }
+            })
+        list.append(
+            Metric(id: "failed_requests", label: "failed requests", unit: "", better: .lower, style: .count) {
+                cell, _ in Double(cell.failedRemotely)
+            })
+        list.append(
+            Metric(id: "rejected_locally", label: "requests rejected locally", unit: "", better: .lower, style: .count)
+            { cell, _ in Double(cell.rejectedLocally) })
+        list.append(
+            Metric(
+                id: "client_reject_share", label: "client-side rejection share", unit: "%", better: .lower,
+                style: .percent
+            ) { cell, _ in cell.finals > 0 ? Double(cell.rejectedLocally) / Double(cell.finals) : nil })
+        list.append(
+            Metric(
+                id: "backend_rejected_per_accepted", label: "backend rejected per accepted", unit: "", better: .lower
+            ) { cell, _ in
+                guard let counters = cell.serverCounters, counters.accepted > 0 else { return nil }
+                return counters.rejected / counters.accepted
+            })
+        list.append(
+            Metric(id: "limiter_timeout_share", label: "limiter timeouts", unit: "%", better: .lower, style: .percent) {
+                cell, _ in
+                cell.finals > 0
+                    ? Double(cell.finalClasses[ErrorClass.limiterTimeout.rawValue] ?? 0) / Double(cell.finals) : nil
+            })
+        list.append(
+            Metric(id: "limiter_waits", label: "limiter waits", unit: "", better: .lower, style: .count) {
+                _, events in EventFigures.limiter(events)?.waits
+            })
+        list.append(
+            Metric(id: "time_to_open_s", label: "time to open", unit: "s", better: .lower, style: .significant) {
+                _, events in EventFigures.breaker(events)?.timeToOpen
+            })
+        list.append(
+            Metric(
+                id: "time_to_close_s", label: "time to close after recovery", unit: "s", better: .lower,
+                style: .significant
+            ) { _, events in EventFigures.breaker(events)?.timeToClose })
+        list.append(
+            Metric(id: "samples_dropped", label: "samples dropped", unit: "", better: .lower, style: .count) {
+                _, events in EventFigures.pipeline(events)?.dropped
+            })
+        list.append(
+            Metric(id: "producer_rate", label: "producer rate", unit: "req/s", better: .higher, style: .rate) {
+                cell, _ in
+                guard let server = cell.cell.server, cell.spanSeconds.isFinite, cell.spanSeconds > 0 else { return nil }
+                return Double(server.requests) / cell.spanSeconds
+            })
+        list.append(
+            Metric(id: "peak_queue_depth", label: "peak queue depth", unit: "", better: .lower, style: .count) {
+                _, events in events.filter { $0.kind == "queue_depth" }.compactMap(\.value).max()
+            })
+        list.append(
+            Metric(id: "max_attempt", label: "highest attempt", unit: "", better: .lower, style: .count) {
+                cell, _ in Double(cell.maxAttempt)
+            })
+        list.append(
+            Metric(
+                id: "achieved_rate", label: "achieved arrival rate", unit: "req/s", better: .higher,
+                style: .rate
+            ) { cell, _ in
+                guard PointSummary.isOpenLoop(cell.params), cell.firstAttemptCount > 1,
+                    cell.lastSendNs > cell.firstSendNs
+                else { return nil }
+                return Double(cell.firstAttemptCount - 1) / (Double(cell.lastSendNs - cell.firstSendNs) / 1e9)
+            })
+        list.append(
+            Metric(
+                id: "late_share", label: "first attempts late by over 10 ms", unit: "%", better: .lower,
+                style: .percent
+            ) { cell, _ in
+                guard PointSummary.isOpenLoop(cell.params), cell.firstAttemptCount > 0 else { return nil }
+                return Double(cell.lateFirstAttempts) / Double(cell.firstAttemptCount)
+            })
+        list.append(
+            Metric(id: "event_loop_lag_p95_ms", label: "event-loop lag p95", unit: "ms", better: .lower) {
+                _, events in events.last { $0.kind == "nio_lag_p95_ns" }?.value.map { $0 / 1e6 }
+            })
+        list.append(
+            Metric(id: "task_lag_p95_ms", label: "task scheduling lag p95", unit: "ms", better: .lower) {
+                _, events in events.last { $0.kind == "lag_p95_ns" }?.value.map { $0 / 1e6 }
+            })
+        return list
+    }()
+
+    /// The metric with this id.
+    static func named(_ id: String) -> Metric? { catalogue.first { $0.id == id } }
+}
+
+/// Figures read from a cell's events.
+enum EventFigures {
+    /// Breaker timing against the server's injected failure: when the injected error rate first rose to 50% or
+    /// more, how long until the breaker opened; when it fell back below, how long until the breaker closed.
+    static func breaker(_ events: [EventRecord]) -> (timeToOpen: Double?, timeToClose: Double?)? {
+        let injected = events.filter { $0.kind == "injected_error_rate" && $0.value != nil }.sorted { $0.tNs < $1.tNs }
+        guard let failing = injected.first(where: { $0.value! >= 0.5 }) else { return nil }
+        let recovered = injected.first { $0.tNs > failing.tNs && $0.value! < 0.5 }
+        let transitions = events.filter { $0.kind == "breaker_transition" }.sorted { $0.tNs < $1.tNs }
+        let opened = transitions.first { $0.tNs >= failing.tNs && ChartPlanner.breakerLevel($0) == 2 }
+        var closed: EventRecord?
+        if let recovered {
+            closed = transitions.first { $0.tNs >= recovered.tNs && ChartPlanner.breakerLevel($0) == 0 }
+        }
+        return (
+            opened.map { Double($0.tNs - failing.tNs) / 1e9 },
+            recovered.flatMap { recovered in closed.map { Double($0.tNs - recovered.tNs) / 1e9 } }
+        )
+    }
+
+    /// The limiter's end-of-cell figures, from its event's detail "limit L, peak P, waits W, timeouts T".
+    static func limiter(_ events: [EventRecord]) -> (peak: Double, waits: Double, timeouts: Double)? {
+        guard let event = events.last(where: { $0.kind == ResilienceEvent.limiter }), let detail = event.detail
+        else { return nil }
+        let fields = labelledNumbers(detail)
+        guard let waits = fields["waits"], let timeouts = fields["timeouts"] else { return nil }
+        return (fields["peak"] ?? event.value ?? .nan, waits, timeouts)
+    }
+
+    /// The sample pipeline's end-of-cell figures, from its `pipeline_dropped` event or `pipeline` detail.
+    static func pipeline(_ events: [EventRecord]) -> (dropped: Double, produced: Double?)? {
+        let detail = events.last { $0.kind == "pipeline" }?.detail.map(labelledNumbers) ?? [:]
+        if let dropped = events.last(where: { $0.kind == "pipeline_dropped" })?.value ?? detail["dropped"] {
+            return (dropped, detail["produced"])
+        }
+        return nil
+    }
+
+    /// "label 12, other 3" → ["label": 12, "other": 3]: the number after each word.
+    static func labelledNumbers(_ text: String) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for part in text.split(separator: ",") {
+            let words = part.split(separator: " ")
+            guard words.count >= 2, let number = Double(words[words.count - 1]) else { continue }
+            out[words[words.count - 2].lowercased()] = number
+        }
+        return out
+    }
+}

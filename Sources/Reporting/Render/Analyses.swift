@@ -1,0 +1,422 @@
+import AsyncPatterns
+
+/// The named analyses a spec's `answer.analyses` asks for: findings sentences plus a page section each. Published
+/// results are set against ours claim by claim, each with the figures and a verdict computed from the data.
+enum Analyses {
+    /// What an analysis adds to a page.
+    struct Output {
+        var findings: [String] = []
+        /// A Markdown section (with its `##` heading), or empty.
+        var section = ""
+    }
+
+    static func output(_ name: String, _ view: AnswerView) -> Output {
+        switch name {
+        case "aws-backoff-jitter-2015": return awsBackoffJitter(view)
+        case "sre-client-throttling": return sreClientThrottling(view)
+        case "retry-budget-defaults": return retryBudgetDefaults(view)
+        case "breaker-trade": return breakerTrade(view)
+        case "load-knee": return loadKnee(view)
+        case "memory-slope": return memorySlope(view)
+        default: return Output()
+        }
+    }
+
+    /// How a claim fared.
+    enum Verdict: String {
+        case agrees = "agrees"
+        case disagrees = "disagrees"
+        case inconclusive = "inconclusive (the interval or range includes no difference)"
+        case untestable = "not testable here"
+    }
+
+    /// Whether `comparison`'s ratio is above 1 (`above` true) or below, beyond its interval.
+    static func direction(_ comparison: Comparison?, above: Bool) -> Verdict {
+        guard let ratio = comparison?.ratio, ratio.median.isFinite else { return .untestable }
+        if above ? ratio.low > 1 : ratio.high < 1 { return .agrees }
+        if above ? ratio.high < 1 : ratio.low > 1 { return .disagrees }
+        return .inconclusive
+    }
+
+    /// All must agree; any disagreeing disagrees.
+    static func all(_ verdicts: [Verdict]) -> Verdict {
+        if verdicts.contains(.untestable) { return .untestable }
+        if verdicts.allSatisfy({ $0 == .agrees }) { return .agrees }
+        if verdicts.contains(.disagrees) { return .disagrees }
+        return .inconclusive
+    }
+
+    // MARK: AWS, "Exponential Backoff And Jitter" (2015)
+
+    static func awsBackoffJitter(_ view: AnswerView) -> Output {
+        guard let calls = Metric.named("server_calls"), let time = Metric.named("completion_s") else { return Output() }
+        var output = Output()
+        var section = "## Against the AWS study\n\n"
+        section += "Marc Brooker, \"Exponential Backoff And Jitter\", AWS Architecture Blog, 2015, simulated clients "
+        section += "contending for one optimistically locked item and compared backoff strategies by the calls they "
+        section += "make (work) and the time until every client succeeds. Its conclusions, paraphrased as claims, "
+        section += "against ours at the largest client count measured; ratios are medians over repetitions with "
+        section += "their interval (a range with fewer than \(Estimate.minimumForInterval) repetitions). A claim "
+        section += "agrees when the whole interval lies on its side of 1.\n\n"
+        for context in view.contexts {
+            let by = view.headlineBy(context: context)
+            let points = view.points(context: context, by: by)
+            func point(_ name: String) -> PointSummary? { points.first { view.treatment($0) == name } }
+            func ratio(_ a: String, _ b: String, _ metric: Metric) -> Comparison? {
+                guard let pa = point(a), let pb = point(b) else { return nil }
+                return view.compare(pa, pb, metric)
+            }
+            func show(_ a: String, _ b: String, _ metric: Metric) -> String {
+                guard let comparison = ratio(a, b, metric) else { return "\(a)/\(b) \(metric.label): not measured" }
+                return "\(a)/\(b) \(metric.label) " + Format.estimate(comparison.ratio, Format.times)
+            }
+            let jittered = ["full", "equal", "decorrelated"]
+            var rows: [[String]] = []
+            rows.append([
+                "Exponential backoff without jitter makes more calls than every jittered strategy",
+                jittered.map { show("exponential", $0, calls) }.joined(separator: "; "),
+                all(jittered.map { direction(ratio("exponential", $0, calls), above: true) }).rawValue,
+            ])
+            rows.append([
+                "... and takes longer to finish than every jittered strategy",
+                jittered.map { show("exponential", $0, time) }.joined(separator: "; "),
+                all(jittered.map { direction(ratio("exponential", $0, time), above: true) }).rawValue,
+            ])
+            let fullEqual = ratio("full", "equal", calls)
+            var same: Verdict = .untestable
+            if let r = fullEqual?.ratio {
+                same = (r.low <= 1 && r.high >= 1) || abs(r.median - 1) <= 0.1 ? .agrees : .disagrees
+            }
+            rows.append([
+                "Full and equal jitter make about the same number of calls (within 10%, or no difference shown)",
+                show("full", "equal", calls), same.rawValue,
+            ])
+            rows.append([
+                "Decorrelated jitter makes more calls than full and equal jitter",
+                ["full", "equal"].map { show("decorrelated", $0, calls) }.joined(separator: "; "),
+                all(["full", "equal"].map { direction(ratio("decorrelated", $0, calls), above: true) }).rawValue,
+            ])
+            rows.append([
+                "Equal jitter makes more calls than full jitter and takes much longer",
+                show("equal", "full", calls) + "; " + show("equal", "full", time),
+                all([
+                    direction(ratio("equal", "full", calls), above: true),
+                    direction(ratio("equal", "full", time), above: true),
+                ]).rawValue,
+            ])
+            rows.append([
+                "Full jitter makes fewer calls than decorrelated jitter but takes slightly longer",
+                show("full", "decorrelated", calls) + "; " + show("full", "decorrelated", time),
+                all([
+                    direction(ratio("full", "decorrelated", calls), above: false),
+                    direction(ratio("full", "decorrelated", time), above: true),
+                ]).rawValue,
+            ])
+            let heading = [view.byText(by), context].filter { !$0.isEmpty }.joined(separator: ", ")
+            section += "**\(Markdown.escape(heading.capitalizedFirst))**\n\n"
+            section += Markdown.table(
+                header: ["AWS claim (2015)", "ours", "verdict"], alignRight: [false, false, false],
+                rows: rows.map { $0.map(Markdown.escape) })
+            section += "\n"
+            let agreed = rows.filter { $0[2] == Verdict.agrees.rawValue }.count
+            var finding = "Against the AWS study \(Markdown.escape(view.byText(by)))"
+            finding += context.isEmpty ? "" : " (\(Markdown.escape(context)))"
+            finding += ", \(agreed) of \(rows.count) claims agree"
+            if let comparison = ratio("full", "exponential", calls), let full = point("full"),
+                let exponential = point("exponential")
+            {
+                finding += "; full jitter made \(Format.estimate(full.metrics[calls.id]!, calls.format)) server calls "
+                finding +=
+                    "against plain exponential's \(Format.estimate(exponential.metrics[calls.id]!, calls.format))"
+                finding += ", a ratio of \(AnswerView.comparisonText(comparison))"
+            }
+            let times = view.ranked(points, by: time).map { point in
+                "\(Markdown.escape(view.treatment(point))) \(Format.estimate(point.metrics[time.id]!, time.format)) s"
+            }
+            if !times.isEmpty { finding += "; completion time per strategy: " + times.joined(separator: ", ") }
+            output.findings.append(finding + ".")
+            if let none = point("none") {
+                section += "The study has no strategy without any wait; ours (`none`) made "
+                section += "\(Format.estimate(none.metrics[calls.id] ?? .exact(.nan), calls.format)) server calls and "
+                section +=
+                    "finished in \(Format.estimate(none.metrics[time.id] ?? .exact(.nan), time.format)) s here.\n\n"
+            }
+        }
+        section += "Differences from the study's setup: ours are real HTTP calls over loopback to a mock server whose "
+        section += "write holds the item for its service time, not a simulation; clients start together; the retry "
+        section += "limit, base and cap are in the setup table.\n"
+        output.section = section
+        return output
+    }
+
+    // MARK: SRE book, client-side throttling
+
+    static func sreClientThrottling(_ view: AnswerView) -> Output {
+        var output = Output()
+        var section = "## Against the SRE book\n\n"
+        section += "Beyer et al., *Site Reliability Engineering* (O'Reilly, 2016), chapter 21 \"Handling Overload\": "
+        section += "each client rejects a request locally with probability max(0, (requests − K × accepts) / "
+        section += "(requests + 1)), so under overload the backend receives about K times the requests it accepts, "
+        section += "that is K − 1 rejected per accepted; the book recommends K = 2. Below, `requests` are every "
+        section +=
+            "logical request, warm-up included, `accepts` the backend's 2xx answers, per cell; the formula column applies the "
+        section += "book's formula to each cell's own totals. A claim agrees when the measured backend ratio's "
+        section += "interval reaches no higher than K − 1 plus 10%.\n\n"
+        var rows: [[String]] = []
+        for (index, point) in view.experiment.points.enumerated() {
+            let treatment = view.treatment(point)
+            let k = treatment.hasPrefix("k:") ? Double(treatment.dropFirst(2)) : nil
+            let ratio = point.metrics["backend_rejected_per_accepted"]
+            let share = point.metrics["client_reject_share"]
+            var predicted = "—"
+            var claim = "none (no throttle)"
+            var verdict = "—"
+            if let k {
+                let shares = view.experiment.cells[index].compactMap { cell -> Double? in
+                    guard let accepted = cell.serverCounters?.accepted else { return nil }
+                    // The server's counters include the warm-up, so the requests do too.
+                    let requests = Double(cell.finals + cell.warmupFinals)
+                    return max(0, (requests - k * accepted) / (requests + 1))
+                }
+                if !shares.isEmpty { predicted = Format.percent(Statistics.median(shares)) }
+                claim = "≤ \(Format.significant(k - 1))"
+                if let ratio {
+                    let limit = (k - 1) * 1.1
+                    verdict =
+                        (ratio.high <= limit ? Verdict.agrees : ratio.low > limit ? .disagrees : .inconclusive)
+                        .rawValue
+                }
+            }
+            let where_ = [view.byText(view.byValue(point)), view.context(point)].filter { !$0.isEmpty }
+            rows.append([
+                Markdown.escape(treatment), Markdown.escape(where_.joined(separator: ", ")),
+                share.map { Format.estimate($0, Format.percent) } ?? "n/a", predicted,
+                ratio.map { Format.estimate($0, Format.significant) } ?? "n/a", claim, verdict,
+            ])
+            if k == 2, let ratio, let share {
+                output.findings.append(
+                    "With K = 2 \(Markdown.escape(where_.joined(separator: ", "))) the clients rejected "
+                        + "\(Format.estimate(share, Format.percent)) of requests themselves (the book's formula on "
+                        + "the same totals: \(predicted)) and the backend rejected "
+                        + "\(Format.estimate(ratio, Format.significant)) per accepted request, against the book's "
+                        + "claim of about 1: \(verdict).")
+            }
+        }
+        section += Markdown.table(
+            header: [
+                "throttle", "at", "client rejections [95% CI / range]", "book's formula",
+                "backend rejected per accepted",
+                "book: K − 1", "verdict",
+            ], alignRight: [false, false, true, true, true, true, false], rows: rows)
+        output.section = section
+        return output
+    }
+
+    // MARK: Finagle and Envoy retry budgets
+
+    static func retryBudgetDefaults(_ view: AnswerView) -> Output {
+        var output = Output()
+        let floor = view.experiment.spec.resilience?["budget"]?["minRetriesPerSecond"]?.numberValue ?? 10
+        var section = "## Against Finagle's and Envoy's retry budgets\n\n"
+        section += "Finagle's default `RetryBudget` lets retries reach 20% of requests over a 10 s window, plus 10 "
+        section += "retries per second always; Envoy's `retry_budget` defaults to retries at most 20% of active "
+        section += "requests (at least 3 concurrent retries). Both publish 20% as the default, which bounds load "
+        section += "amplification (server calls per logical request) at about 1.2. A ratio budget `ratio:R` here "
+        section += "should keep amplification at or below 1 + R + its floor of \(Format.significant(floor)) retries/s "
+        section += "divided by the offered rate; it agrees when the whole interval is at or below that bound.\n\n"
+        var rows: [[String]] = []
+        for point in view.experiment.points {
+            let treatment = view.treatment(point)
+            let amplification = point.metrics["amplification"]
+            var bound = "—"
+            var verdict = "—"
+            if treatment.hasPrefix("ratio:"), let r = Double(treatment.dropFirst(6)) {
+                let rate = point.params["rate"]?.numberValue ?? 0
+                let limit = 1 + r + (rate > 0 ? floor / rate : 0)
+                bound = "≤ " + Format.fixed(limit, 3)
+                if let amplification {
+                    verdict =
+                        (amplification.high <= limit
+                        ? Verdict.agrees
+                        : amplification.low > limit ? .disagrees : .inconclusive).rawValue
+                }
+                if abs(r - 0.2) < 1e-9, let amplification, let success = point.metrics["success_rate"] {
+                    let context = view.context(point)
+                    output.findings.append(
+                        "With the published default of 20% (ratio:0.2\(context.isEmpty ? "" : ", \(Markdown.escape(context))")) "
+                            + "amplification was \(Format.estimate(amplification, { Format.fixed($0, 3) })) against "
+                            + "the bound \(Format.fixed(limit, 3)) (\(verdict)), with "
+                            + "\(Format.estimate(success, Format.percent)) of requests succeeding.")
+                }
+            }
+            rows.append([
+                Markdown.escape(treatment), Markdown.escape(view.context(point)),
+                amplification.map { Format.estimate($0, { Format.fixed($0, 3) }) } ?? "n/a",
+                point.metrics["success_rate"].map { Format.estimate($0, Format.percent) } ?? "n/a",
+                point.metrics["goodput"].map { Format.estimate($0, Format.rate) } ?? "n/a", bound, verdict,
+            ])
+        }
+        section += Markdown.table(
+            header: ["budget", "context", "amplification", "success rate", "goodput (req/s)", "20% bound", "verdict"],
+            alignRight: [false, false, true, true, true, true, false], rows: rows)
+        output.section = section
+        return output
+    }
+
+    // MARK: Circuit breaker trade-off
+
+    static func breakerTrade(_ view: AnswerView) -> Output {
+        var output = Output()
+        guard let calls = Metric.named("server_calls") else { return output }
+        for context in view.contexts {
+            let points = view.experiment.points.filter { view.context($0) == context }
+            guard let on = points.first(where: { view.treatment($0) == "on" }) else { continue }
+            let off = points.first { view.treatment($0) == "off" }
+            var parts: [String] = []
+            let opened = on.metrics["time_to_open_s"]
+            let closed = on.metrics["time_to_close_s"]
+            parts.append(
+                opened.map { "the breaker opened \(Format.estimate($0, Format.significant)) s after the failure began" }
+                    ?? "the breaker did not open in every repetition")
+            parts.append(
+                closed.map { "closed \(Format.estimate($0, Format.significant)) s after the server recovered" }
+                    ?? "did not close after recovery in every repetition")
+            if let off, let comparison = view.compare(on, off, calls) {
+                let ratio = comparison.ratio
+                let shed = Estimate(
+                    median: 1 - ratio.median, low: 1 - ratio.high, high: 1 - ratio.low, samples: [],
+                    rangeOf: ratio.rangeOf)
+                parts.append("it shed \(Format.estimate(shed, Format.percent)) of server calls")
+                if let rejected = on.metrics["rejected_locally"], let failedOff = off.metrics["failed_requests"],
+                    let failedOn = on.metrics["failed_requests"]
+                {
+                    let avoided = failedOff.median - failedOn.median
+                    parts.append(
+                        "rejecting \(Format.count(rejected.median)) requests to avoid \(Format.count(avoided)) failures "
+                            + "(\(Format.count(failedOff.median)) failed without the breaker, "
+                            + "\(Format.count(failedOn.median)) with it)")
+                }
+                parts.append(
+                    "the error rate (failures and rejections) went from \(Format.percent(off.errorRate)) without the "
+                        + "breaker to \(Format.percent(on.errorRate)) with it")
+            }
+            let lead = context.isEmpty ? "" : "\(Markdown.escape(context)): "
+            output.findings.append(lead + parts.joined(separator: "; ") + ". Medians over repetitions.")
+        }
+        return output
+    }
+}
+
+extension Analyses {
+    /// The p99 limit of the load knee, as a multiple of the unloaded mean service time.
+    static let kneeMultiple = 5.0
+
+    /// Per context: the highest offered rate whose p99 stays within `kneeMultiple` × the mean service time the
+    /// server measured at the lowest rate, and the p99 at the next rate.
+    static func loadKnee(_ view: AnswerView) -> Output {
+        var output = Output()
+        guard let axis = view.answer.by, let p99 = Metric.named("p99_ms") else { return output }
+        for context in view.contexts {
+            let points = view.byValues.compactMap { by in view.points(context: context, by: by).first }
+            guard let unloaded = points.first?.serviceMeanNs else { continue }
+            let limit = unloaded / 1e6 * kneeMultiple
+            var last: PointSummary?
+            var beyond: PointSummary?
+            for point in points {
+                guard let value = point.metrics[p99.id]?.median else { continue }
+                if value <= limit && beyond == nil { last = point } else if beyond == nil { beyond = point }
+            }
+            var sentence = context.isEmpty ? "" : "\(Markdown.escape(context)): "
+            sentence += "p99 stays within \(Format.fixed(kneeMultiple, 0))× the unloaded mean service time "
+            sentence += "(\(Format.significant(unloaded / 1e6)) ms, so \(Format.significant(limit)) ms) "
+            if let last {
+                sentence += "up to \(Markdown.escape(axis)) \(view.byValue(last)?.display ?? "")"
+                sentence += " (p99 \(Format.estimate(last.metrics[p99.id]!, p99.format)) ms)"
+            } else {
+                sentence += "at no \(Markdown.escape(axis)) measured"
+            }
+            if let beyond {
+                sentence += "; at \(view.byValue(beyond)?.display ?? "") it is "
+                sentence += "\(Format.estimate(beyond.metrics[p99.id]!, p99.format)) ms"
+            } else {
+                sentence += ", the highest measured"
+            }
+            output.findings.append(sentence + ".")
+        }
+        return output
+    }
+}
+
+extension Analyses {
+    /// Per engine (treatment) and context: the slope of the client's peak RSS against concurrency over all cells,
+    /// in KiB per in-flight request, with a 95% bootstrap interval over cells.
+    static func memorySlope(_ view: AnswerView) -> Output {
+        var output = Output()
+        var rows: [[String]] = []
+        for context in view.contexts {
+            var treatments: [String] = []
+            for point in view.experiment.points
+            where view.context(point) == context
+                && !treatments.contains(view.treatment(point))
+            {
+                treatments.append(view.treatment(point))
+            }
+            for treatment in treatments {
+                var cells: [(x: Double, y: Double, key: String)] = []
+                for (index, point) in view.experiment.points.enumerated()
+                where view.context(point) == context && view.treatment(point) == treatment {
+                    for cell in view.experiment.cells[index] {
+                        guard let rss = cell.peakRSSBytes else { continue }
+                        cells.append((Double(cell.cell.concurrency), rss / 1024, cell.cell.cellKey))
+                    }
+                }
+                guard Set(cells.map(\.x)).count >= 2, let slope = slope(cells.map { ($0.x, $0.y) }) else { continue }
+                var estimate = Estimate.exact(slope)
+                if cells.count >= 10 {
+                    var generator = SplitMix64(seed: ModelBuilder.seed(for: cells.map(\.key), salt: "memory-slope"))
+                    var slopes: [Double] = []
+                    for _ in 0..<2000 {
+                        let draw = cells.indices.map { _ in cells[Int(generator.next() % UInt64(cells.count))] }
+                        if let value = Self.slope(draw.map { ($0.x, $0.y) }) { slopes.append(value) }
+                    }
+                    slopes.sort()
+                    if !slopes.isEmpty {
+                        estimate = Estimate(
+                            median: slope, low: Statistics.quantile(sorted: slopes, 0.025),
+                            high: Statistics.quantile(sorted: slopes, 0.975), samples: [slope])
+                    }
+                }
+                let low = cells.min { $0.x < $1.x }!
+                let high = cells.max { $0.x < $1.x }!
+                let name = [treatment, context].filter { !$0.isEmpty }.joined(separator: ", ")
+                rows.append([
+                    Markdown.escape(name), Format.estimate(estimate, Format.significant), "\(cells.count)",
+                    "\(Format.significant(low.y / 1024)) MiB at \(Int(low.x)) to \(Format.significant(high.y / 1024)) MiB at \(Int(high.x))",
+                ])
+                output.findings.append(
+                    "\(Markdown.escape(name)): \(Format.estimate(estimate, Format.significant)) KiB of client memory per "
+                        + "in-flight request (least-squares slope of peak RSS against concurrency over \(cells.count) "
+                        + "cells).")
+            }
+        }
+        var section = "## Memory per in-flight request\n\n"
+        section += "The least-squares slope of each cell's peak resident memory against its concurrency, per engine, "
+        section += "with a 95% bootstrap interval over cells (2000 resamples; shown without an interval below 10 "
+        section += "cells). The intercept (the runtime's own memory) is left out.\n\n"
+        section += Markdown.table(
+            header: ["engine", "KiB per in-flight request [95% CI]", "cells", "peak RSS"],
+            alignRight: [false, true, true, false], rows: rows)
+        output.section = section
+        return output
+    }
+
+    /// The least-squares slope of y on x; nil when x does not vary.
+    static func slope(_ points: [(Double, Double)]) -> Double? {
+        let n = Double(points.count)
+        let meanX = points.reduce(0) { $0 + $1.0 } / n
+        let meanY = points.reduce(0) { $0 + $1.1 } / n
+        let sxx = points.reduce(0) { $0 + ($1.0 - meanX) * ($1.0 - meanX) }
+        guard sxx > 0 else { return nil }
+        return points.reduce(0) { $0 + ($1.0 - meanX) * ($1.1 - meanY) } / sxx
+    }
+}

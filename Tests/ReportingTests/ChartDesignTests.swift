@@ -1,0 +1,196 @@
+import Foundation
+import LabStore
+import Testing
+
+@testable import Reporting
+
+/// The design rules of the charts (issue 14), checked on the planned charts of small synthetic experiments:
+/// categories are never joined by lines, panels stay legible, derived figures carry interval bars, the latency
+/// spectrum is log-log at one concurrency per panel, and the jitter chart has one line per strategy.
+@Suite("Chart design", .serialized)
+struct ChartDesignTests {
+    static let strategies = ["none", "exponential", "full", "equal", "decorrelated"]
+
+    /// The charts of each experiment in a synthetic database written with `configurations`.
+    static func charts(_ configurations: [SyntheticLab.Configuration]) throws -> [String: [Chart]] {
+        let folder = try TestSupport.temporaryFolder("design")
+        defer { TestSupport.cleanUp(folder) }
+        let path = folder.appendingPathComponent("lab.sqlite").path
+        for configuration in configurations { try SyntheticLab.write(path: path, configuration) }
+        let model = try ModelBuilder.build(store: try LabStore.openForReading(path: path), bootstrapResamples: 200)
+        var out: [String: [Chart]] = [:]
+        for experiment in model.experiments { out[experiment.name] = ChartPlanner.charts(for: experiment) }
+        return out
+    }
+
+    static func configuration(
+        _ name: String, engines: [String], concurrencies: [Int], errorRates: [Double] = [0.3],
+        backoffs: [String] = [], repetitions: Int = 3
+    ) -> SyntheticLab.Configuration {
+        SyntheticLab.Configuration(
+            name: name, engines: engines, concurrencies: concurrencies, errorRates: errorRates,
+            retries: ["exponential"], backoffs: backoffs, requests: 24, warmup: 2, repetitions: repetitions)
+    }
+
+    /// Charts whose points are derived per point (not timelines or the pooled spectrum).
+    static func derived(_ charts: [Chart]) -> [Chart] {
+        charts.filter { !["latency-spectrum", "breaker", "pipeline"].contains($0.name) }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func categoricalAxesAreNeverJoinedByLines() throws {
+        // Backoff strategy is the only swept axis besides the engine: it goes on x, as categories.
+        let charts = try Self.charts([
+            Self.configuration(
+                "categories", engines: ["threaded", "async"], concurrencies: [8], backoffs: Self.strategies)
+        ])["categories"]!
+        let backoff = try #require(charts.first { $0.name == "backoff" })
+        var categoricalPanels = 0
+        for chart in charts {
+            for panel in chart.panels {
+                let labels = (panel.xTics ?? []).map(\.label)
+                let nonNumeric = labels.contains { Double($0) == nil && !$0.hasSuffix("%") }
+                if nonNumeric && chart.name != "latency-spectrum" {
+                    #expect(panel.categoricalX, "\(chart.name): categorical ticks \(labels) on a numeric panel")
+                }
+                guard panel.categoricalX else { continue }
+                categoricalPanels += 1
+                for series in panel.series {
+                    #expect(series.style == .errorPoints, "\(chart.name)/\(series.title) is drawn as \(series.style)")
+                }
+                // Series sit side by side within a category, never on top of each other.
+                let xs = panel.series.compactMap { $0.points.first?.x }
+                #expect(Set(xs).count == xs.count, "\(chart.name): series overlap at \(xs)")
+            }
+            let script = GnuplotScript.script(for: chart, displayPath: chart.name + ".gp")
+            if chart.panels.allSatisfy(\.categoricalX) {
+                #expect(!script.contains("lines"), "\(chart.name) joins categories: \(script)")
+                #expect(script.contains("with yerrorbars"))
+            }
+        }
+        #expect(categoricalPanels >= 3)
+        #expect(backoff.panels.allSatisfy { $0.xTics?.map(\.label) == Self.strategies })
+        #expect(!backoff.panels[0].xLabel.contains("backoff strategy, backoff"))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func noPanelHoldsMoreThanEightSeries() throws {
+        // 3 engines × 5 strategies against the error rate: 15 series, split by engine.
+        let charts = try Self.charts([
+            Self.configuration(
+                "crowded", engines: ["sync", "threaded", "async"], concurrencies: [4], errorRates: [0, 0.2, 0.4],
+                backoffs: Self.strategies, repetitions: 2)
+        ])["crowded"]!
+        for chart in charts {
+            for panel in chart.panels {
+                #expect(panel.series.count <= ChartPlanner.maximumSeries, "\(chart.name) '\(panel.title)'")
+            }
+            #expect(chart.rows * chart.columns >= chart.panels.count)
+        }
+        let backoff = try #require(charts.first { $0.name == "backoff" })
+        let titles = backoff.panels.flatMap { $0.series.map(\.title) }
+        #expect(Set(titles).count == 15, "\(titles)")
+        #expect(backoff.panels.count >= 2)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func derivedChartsDrawIntervalBarsAndSayWhatTheyAre() throws {
+        let all = try Self.charts([
+            Self.configuration("bars", engines: ["threaded", "async"], concurrencies: [2, 8], errorRates: [0, 0.3]),
+            Self.configuration(
+                "cats", engines: ["threaded", "async"], concurrencies: [8], backoffs: ["none", "full"]),
+        ])
+        var withBars = 0
+        for charts in all.values {
+            for chart in Self.derived(charts) {
+                for panel in chart.panels {
+                    for series in panel.series {
+                        #expect(
+                            series.style == .errorLines || series.style == .errorPoints,
+                            "\(chart.name)/\(series.title) has no bars")
+                        if series.points.contains(where: { $0.high > $0.low }) { withBars += 1 }
+                    }
+                }
+                // Three runs per point: the bars are ranges, not 95% intervals, and the caption says so.
+                #expect(chart.caption.contains("range of the 3 runs"), "\(chart.name): \(chart.caption)")
+                #expect(!chart.caption.contains("95% bootstrap"), "\(chart.name): \(chart.caption)")
+            }
+        }
+        #expect(withBars > 4)
+        let names = Set(all.values.flatMap { Self.derived($0).map(\.name) })
+        #expect(names.isSuperset(of: ["throughput", "errors", "backoff"]), "\(names)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func spectrumIsLogLogAndComparesEnginesAtOneConcurrency() throws {
+        // Sync runs only at concurrency 1; the others at 1, 4 and 16.
+        let charts = try Self.charts([
+            Self.configuration("spectrum", engines: ["sync", "threaded", "async"], concurrencies: [1, 4, 16])
+        ])["spectrum"]!
+        let spectrum = try #require(charts.first { $0.name == "latency-spectrum" })
+        #expect(spectrum.panels.map(\.title) == ["c=1", "c=16"])
+        for panel in spectrum.panels {
+            #expect(panel.logX && panel.logY)
+            // Each engine once per panel, all at the panel's concurrency.
+            let engines = panel.series.map(\.title)
+            #expect(Set(engines).count == engines.count)
+            #expect(!engines.contains { $0.contains("c=") }, "\(engines)")
+        }
+        #expect(spectrum.panels[0].series.count == 3 && spectrum.panels[1].series.count == 2)
+        let script = GnuplotScript.script(for: spectrum, displayPath: "x.gp")
+        #expect(script.contains("set logscale y 10"))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func jitterChartHasOneLinePerStrategyAgainstConcurrency() throws {
+        let charts = try Self.charts([
+            Self.configuration("jitter", engines: ["async"], concurrencies: [10, 25, 50], backoffs: Self.strategies)
+        ])["jitter"]!
+        let chart = try #require(charts.first { $0.name == "backoff" })
+        #expect(!chart.panels.isEmpty)
+        #expect(chart.panels.contains { $0.title == "completion time" })
+        for panel in chart.panels {
+            #expect(panel.xLabel.hasPrefix("concurrency"))
+            #expect(!panel.categoricalX)
+            #expect(panel.series.map(\.title) == Self.strategies.map { "backoff=\($0)" })
+            for series in panel.series {
+                #expect(series.style == .errorLines)
+                #expect(series.points.map(\.x) == [10, 25, 50])
+            }
+            #expect(Set(panel.series.map(\.color)).count == Self.strategies.count)
+            #expect(Set(panel.series.map(\.pointType)).count == Self.strategies.count)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func breakerTimelineSharesOneTimeAxis() throws {
+        let charts = try Self.charts([
+            Self.configuration("breaker", engines: ["threaded", "async"], concurrencies: [4], errorRates: [0.5])
+        ])["breaker"]!
+        let chart = try #require(charts.first { $0.name == "breaker" }, "\(charts.map(\.name))")
+        #expect(chart.rows == chart.panels.count && chart.columns == 1)
+        let ranges = chart.panels.map { $0.xRange.map { "\($0.low)-\($0.high)" } ?? "none" }
+        #expect(Set(ranges).count == 1 && ranges[0] != "none", "\(ranges)")
+        let script = GnuplotScript.script(for: chart, displayPath: "x.gp")
+        if chart.panels.count > 1 { #expect(script.contains("set multiplot layout 2,1")) }
+    }
+
+    @Test func categoricalPanelsAreWrittenAsPointsWithBars() {
+        let panel = ChartPanel(
+            xLabel: "throttle", yLabel: "goodput", xTics: [(0, "off"), (1, "k:2")], categoricalX: true,
+            series: [
+                ChartSeries(
+                    title: "async", style: .errorPoints, color: "#1b9e77",
+                    points: [(-0.1, 10, 9, 11), (0.9, 12, 11, 13)]),
+                ChartSeries(
+                    title: "threaded", style: .errorPoints, color: "#7570b3",
+                    points: [(0.1, 8, 7, 9), (1.1, 9, 8, 10)]),
+            ])
+        let chart = Chart(name: "t", title: "t", heading: "t", caption: "t", panels: [panel])
+        let script = GnuplotScript.script(for: chart, displayPath: "t.gp")
+        #expect(script.contains("using 1:2:3:4 with yerrorbars"))
+        #expect(!script.contains("lines"))
+        #expect(script.contains("set xrange [-0.6:1.6]"))
+        #expect(GnuplotScript.logTics(low: 2, high: 5).map(\.label) == ["2", "3", "4", "5"])
+    }
+}
