@@ -173,8 +173,12 @@ public struct ExperimentRunner: Sendable {
     ) async throws {
 
         let provenance = Provenance.current()
-        let total = plans.reduce(0) { $0 + $1.cells.filter { !done.contains($0.key) }.count }
-        var progress = Progress(total: total)
+        let estimates = plans.flatMap { plan in
+            plan.cells.filter { !done.contains($0.key) }.map { Catalogue.estimatedSeconds($0, spec: plan.spec) }
+        }
+        let total = estimates.count
+        var progress = Progress(estimates: estimates)
+        if let warning = await BusyMachineCheck.atStart() { progress.note(warning) }
         var machine = BusyMachineCheck()
         outcome.cellsSkipped = plans.reduce(0) { $0 + $1.cells.count } - total
 
@@ -204,7 +208,7 @@ public struct ExperimentRunner: Sendable {
                     continue
                 }
                 machine.record(record, label: label)
-                progress.finished(label, summary: summary)
+                progress.finished(label, summary: summary, estimate: Catalogue.estimatedSeconds(cell, spec: spec))
                 outcome.cellsRun += 1
             }
             let status = interrupt.isSet ? "interrupted" : "complete"
@@ -431,6 +435,24 @@ struct BusyMachineCheck: Sendable {
         if steal > Self.stealLimit, steal > worstSteal?.share ?? 0 { worstSteal = (steal, label) }
         if other > Self.otherLimit, other > worstOther?.share ?? 0 { worstOther = (other, label) }
         if steal > Self.stealLimit || other > Self.otherLimit { busy += 1 }
+    }
+
+    /// Before a sweep: measures the machine for half a second, while the lab is idle, and returns a warning when
+    /// other processes took more than a tenth of a CPU or the hypervisor stole more than `stealLimit`; nil on a
+    /// quiet machine or without /proc/stat.
+    static func atStart(seconds: Double = 0.5) async -> String? {
+        guard let before = ProcessFigures.machineSnapshot() else { return nil }
+        try? await Task.sleep(for: .seconds(seconds))
+        guard let after = ProcessFigures.machineSnapshot() else { return nil }
+        let figures = after.since(before)
+        let wall = figures.totalSeconds / Double(ProcessFigures.cpusOnline)
+        guard wall > 0 else { return nil }
+        let other = max(0, figures.busySeconds - figures.stealSeconds) / wall
+        let steal = figures.stealSeconds / figures.totalSeconds
+        guard other > 0.1 || steal > stealLimit else { return nil }
+        return "warning: the machine is busy before the sweep starts: other processes use "
+            + String(format: "%.2f", other) + " CPUs and the hypervisor steals " + String(format: "%.1f%%", steal * 100)
+            + " of the CPU time; stop other work for figures worth citing (each cell's figures are recorded either way)"
     }
 
     /// One line for stderr when any cell was over a limit, naming how many and the worst figures; nil otherwise.

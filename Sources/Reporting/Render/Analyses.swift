@@ -26,13 +26,16 @@ enum Analyses {
     enum Verdict: String {
         case agrees = "agrees"
         case disagrees = "disagrees"
-        case inconclusive = "inconclusive (the interval or range includes no difference)"
+        case inconclusive = "inconclusive (the interval or range includes no difference, or one run a side)"
         case untestable = "not testable here"
     }
 
     /// Whether `comparison`'s ratio is above 1 (`above` true) or below, beyond its interval.
     static func direction(_ comparison: Comparison?, above: Bool) -> Verdict {
-        guard let ratio = comparison?.ratio, ratio.median.isFinite else { return .untestable }
+        guard let comparison, comparison.ratio.median.isFinite else { return .untestable }
+        // One run a side shows no spread, so it cannot put a difference beyond noise.
+        guard comparison.counts.min() ?? 0 >= 2 else { return .inconclusive }
+        let ratio = comparison.ratio
         if above ? ratio.low > 1 : ratio.high < 1 { return .agrees }
         if above ? ratio.high < 1 : ratio.low > 1 { return .disagrees }
         return .inconclusive
@@ -84,7 +87,9 @@ enum Analyses {
             ])
             let fullEqual = ratio("full", "equal", calls)
             var same: Verdict = .untestable
-            if let r = fullEqual?.ratio {
+            if let fullEqual, fullEqual.counts.min() ?? 0 < 2 {
+                same = .inconclusive
+            } else if let r = fullEqual?.ratio {
                 same = (r.low <= 1 && r.high >= 1) || abs(r.median - 1) <= 0.1 ? .agrees : .disagrees
             }
             rows.append([
@@ -119,9 +124,13 @@ enum Analyses {
                 rows: rows.map { $0.map(Markdown.escape) })
             section += "\n"
             let agreed = rows.filter { $0[2] == Verdict.agrees.rawValue }.count
+            let testable = rows.filter { $0[2] != Verdict.untestable.rawValue }.count
             var finding = "Against the AWS study \(Markdown.escape(view.byText(by)))"
             finding += context.isEmpty ? "" : " (\(Markdown.escape(context)))"
-            finding += ", \(agreed) of \(rows.count) claims agree"
+            finding +=
+                testable == 0
+                ? ", none of its claims can be tested with the strategies and runs measured here"
+                : ", \(agreed) of the \(testable) claims these strategies can test agree"
             if let comparison = ratio("full", "exponential", calls), let full = point("full"),
                 let exponential = point("exponential")
             {
@@ -161,7 +170,8 @@ enum Analyses {
         section +=
             "logical request, warm-up included, `accepts` the backend's 2xx answers, per cell; the formula column applies the "
         section += "book's formula to each cell's own totals. A claim agrees when the measured backend ratio's "
-        section += "interval reaches no higher than K − 1 plus 10%.\n\n"
+        section += "interval lies within 20% of K − 1; below that, the throttle rejected more than the book's "
+        section += "bound requires; above it, the backend received more than the book says.\n\n"
         var rows: [[String]] = []
         for (index, point) in view.experiment.points.enumerated() {
             let treatment = view.treatment(point)
@@ -179,13 +189,8 @@ enum Analyses {
                     return max(0, (requests - k * accepted) / (requests + 1))
                 }
                 if !shares.isEmpty { predicted = Format.percent(Statistics.median(shares)) }
-                claim = "≤ \(Format.significant(k - 1))"
-                if let ratio {
-                    let limit = (k - 1) * 1.1
-                    verdict =
-                        (ratio.high <= limit ? Verdict.agrees : ratio.low > limit ? .disagrees : .inconclusive)
-                        .rawValue
-                }
+                claim = Format.significant(k - 1)
+                if let ratio { verdict = throttleVerdict(ratio, claim: k - 1) }
             }
             let where_ = [view.byText(view.byValue(point)), view.context(point)].filter { !$0.isEmpty }
             rows.append([
@@ -194,8 +199,9 @@ enum Analyses {
                 ratio.map { Format.estimate($0, Format.significant) } ?? "n/a", claim, verdict,
             ])
             if k == 2, let ratio, let share {
+                let at = where_.isEmpty ? "" : " (\(Markdown.escape(where_.joined(separator: ", "))))"
                 output.findings.append(
-                    "With K = 2 \(Markdown.escape(where_.joined(separator: ", "))) the clients rejected "
+                    "With K = 2\(at) the clients rejected "
                         + "\(Format.estimate(share, Format.percent)) of requests themselves (the book's formula on "
                         + "the same totals: \(predicted)) and the backend rejected "
                         + "\(Format.estimate(ratio, Format.significant)) per accepted request, against the book's "
@@ -210,6 +216,15 @@ enum Analyses {
             ], alignRight: [false, false, true, true, true, true, false], rows: rows)
         output.section = section
         return output
+    }
+
+    /// The SRE claim for one K: the backend's rejected-per-accepted ratio near K − 1.
+    static func throttleVerdict(_ ratio: Estimate, claim: Double) -> String {
+        guard ratio.samples.count >= 2 else { return Verdict.inconclusive.rawValue }
+        if ratio.low >= claim * 0.8 && ratio.high <= claim * 1.2 { return Verdict.agrees.rawValue }
+        if ratio.high < claim * 0.8 { return "below the claim: the throttle rejected more than K requires" }
+        if ratio.low > claim * 1.2 { return "disagrees: the backend received more than K × accepts" }
+        return Verdict.inconclusive.rawValue
     }
 
     // MARK: Finagle and Envoy retry budgets
@@ -234,7 +249,9 @@ enum Analyses {
                 let rate = point.params["rate"]?.numberValue ?? 0
                 let limit = 1 + r + (rate > 0 ? floor / rate : 0)
                 bound = "≤ " + Format.fixed(limit, 3)
-                if let amplification {
+                if let amplification, amplification.samples.count < 2 {
+                    verdict = Verdict.inconclusive.rawValue
+                } else if let amplification {
                     verdict =
                         (amplification.high <= limit
                         ? Verdict.agrees

@@ -155,7 +155,7 @@ extension AnswerFindings {
             guard let best = ranked.first, ranked.count >= 2 else { continue }
             let reference =
                 view.answer.baseline.flatMap { name in ranked.first { view.treatment($0) == name } }
-                ?? ranked[ranked.count - 1]
+                .flatMap { $0.cellKeys == best.cellKeys ? nil : $0 } ?? ranked[ranked.count - 1]
             let byWords = view.answer.by.flatMap { axis in by.map { "\(axis) \($0.display)" } } ?? ""
             let at = [byWords, context].filter { !$0.isEmpty }.joined(separator: ", ")
             let comparison = reference.cellKeys == best.cellKeys ? nil : view.compare(best, reference, metric)

@@ -20,7 +20,8 @@ struct AnswerView {
 
     /// The treatment a point received: its engine, or its value of the compared axis.
     func treatment(_ point: PointSummary) -> String {
-        answer.compare == "engine" ? point.engine : (point.coordinate(answer.compare)?.display ?? "")
+        answer.compare == "engine"
+            ? point.engine : ((point.coordinate(answer.compare) ?? point.params[answer.compare])?.display ?? "")
     }
 
     /// The point's value of the `by` axis; nil without one.

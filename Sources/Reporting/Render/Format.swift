@@ -20,9 +20,9 @@ enum Format {
         return fixed(value, 4)
     }
 
-    /// A count, or a median of counts: whole from 10 up, otherwise about three significant digits.
+    /// A count, or a median of counts: whole when whole or from 10 up, otherwise about three significant digits.
     static func count(_ value: Double) -> String {
-        abs(value) >= 10 ? fixed(value, 0) : significant(value)
+        abs(value) >= 10 || value == value.rounded() ? fixed(value, 0) : significant(value)
     }
 
     /// Requests per second: whole numbers from 100 up, otherwise about three significant digits.
