@@ -208,12 +208,17 @@ enum Analyses {
                         + "claim of about 1: \(verdict).")
             }
         }
+        // The "at" column only when some point has a context or a `by` value.
+        let showAt = rows.contains { !$0[1].isEmpty }
         section += Markdown.table(
             header: [
                 "throttle", "at", "client rejections [95% CI / range]", "book's formula",
                 "backend rejected per accepted",
                 "book: K − 1", "verdict",
-            ], alignRight: [false, false, true, true, true, true, false], rows: rows)
+            ].enumerated().filter { showAt || $0.offset != 1 }.map(\.element),
+            alignRight: [false, false, true, true, true, true, false].enumerated().filter { showAt || $0.offset != 1 }
+                .map(\.element),
+            rows: rows.map { row in row.enumerated().filter { showAt || $0.offset != 1 }.map(\.element) })
         output.section = section
         return output
     }
@@ -224,7 +229,7 @@ enum Analyses {
         if ratio.low >= claim * 0.8 && ratio.high <= claim * 1.2 { return Verdict.agrees.rawValue }
         if ratio.high < claim * 0.8 { return "below the claim: the throttle rejected more than K requires" }
         if ratio.low > claim * 1.2 { return "disagrees: the backend received more than K × accepts" }
-        return Verdict.inconclusive.rawValue
+        return "inconclusive: the interval reaches outside the band of 20% around K − 1"
     }
 
     // MARK: Finagle and Envoy retry budgets
@@ -370,6 +375,7 @@ extension Analyses {
     static func memorySlope(_ view: AnswerView) -> Output {
         var output = Output()
         var rows: [[String]] = []
+        var single: [String] = []
         for context in view.contexts {
             var treatments: [String] = []
             for point in view.experiment.points
@@ -387,7 +393,10 @@ extension Analyses {
                         cells.append((Double(cell.cell.concurrency), rss / 1024, cell.cell.cellKey))
                     }
                 }
-                guard Set(cells.map(\.x)).count >= 2, let slope = slope(cells.map { ($0.x, $0.y) }) else { continue }
+                guard Set(cells.map(\.x)).count >= 2, let slope = slope(cells.map { ($0.x, $0.y) }) else {
+                    single.append([treatment, context].filter { !$0.isEmpty }.joined(separator: ", "))
+                    continue
+                }
                 var estimate = Estimate.exact(slope)
                 if cells.count >= 10 {
                     var generator = SplitMix64(seed: ModelBuilder.seed(for: cells.map(\.key), salt: "memory-slope"))
@@ -423,6 +432,10 @@ extension Analyses {
         section += Markdown.table(
             header: ["engine", "KiB per in-flight request [95% CI]", "cells", "peak RSS"],
             alignRight: [false, true, true, false], rows: rows)
+        if !single.isEmpty {
+            section += "\nNo slope for \(Markdown.escape(single.joined(separator: "; "))): measured at one concurrency "
+            section += "only (the sync engine is sequential).\n"
+        }
         output.section = section
         return output
     }

@@ -31,13 +31,15 @@ enum AnswerFindings {
         let baseline = view.answer.baseline.flatMap { name in ranked.first { view.treatment($0) == name } }
             .flatMap { $0.cellKeys == best.cellKeys ? nil : $0 }
         let reference = baseline ?? ranked[ranked.count - 1]
-        if reference.cellKeys != best.cellKeys, let comparison = view.compare(best, reference, metric) {
+        // A ratio to or from zero says nothing more than the values themselves.
+        let zero = best.metrics[metric.id]!.median == 0 || reference.metrics[metric.id]!.median == 0
+        if !zero, reference.cellKeys != best.cellKeys, let comparison = view.compare(best, reference, metric) {
             sentence +=
                 " \(Markdown.escape(view.treatment(best))) against \(Markdown.escape(view.treatment(reference)))"
             sentence += baseline == nil ? " (the worst)" : " (the baseline)"
             sentence += ": \(AnswerView.comparisonText(comparison))"
             if ranked.count >= 3, ranked[1].cellKeys != reference.cellKeys,
-                let second = view.compare(best, ranked[1], metric)
+                ranked[1].metrics[metric.id]!.median != 0, let second = view.compare(best, ranked[1], metric)
             {
                 sentence += "; against the runner-up \(Markdown.escape(view.treatment(ranked[1]))): "
                 sentence += AnswerView.comparisonText(second)
