@@ -5,10 +5,10 @@ script = 'breaker.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'breaker.dat'
 set encoding utf8
-set terminal svg size 1200,560 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 960,820 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'breaker.svg'
 reset
-set multiplot layout 1,2 title 'circuit-breaker: circuit breaker state over time'
+set multiplot layout 2,1 title 'circuit-breaker: circuit breaker state over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -18,10 +18,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'breaker state'
-set xlabel 'time since the cell started (s)'
+set xlabel ''
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:7.02987645]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
 plot data index 0 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded, breaker=on, rep 0', \
@@ -35,18 +38,20 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'injected error rate'
 set xlabel 'time since the cell started (s)'
 set ylabel 'injected error rate (fraction)'
 set key below Left reverse nobox spacing 1.1
-set yrange [0:1.05]
-plot data index 2 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded', \
-     data index 3 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 1 title 'async'
+set xrange [0:7.02987645]
+set yrange [-0.05:1.05]
+plot data index 2 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
 unset multiplot
-set terminal pngcairo size 1200,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 960,820 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'breaker.png'
 reset
-set multiplot layout 1,2 title 'circuit-breaker: circuit breaker state over time'
+set multiplot layout 2,1 title 'circuit-breaker: circuit breaker state over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -56,10 +61,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'breaker state'
-set xlabel 'time since the cell started (s)'
+set xlabel ''
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:7.02987645]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
 plot data index 0 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded, breaker=on, rep 0', \
@@ -73,12 +81,14 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'injected error rate'
 set xlabel 'time since the cell started (s)'
 set ylabel 'injected error rate (fraction)'
 set key below Left reverse nobox spacing 1.1
-set yrange [0:1.05]
-plot data index 2 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded', \
-     data index 3 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 1 title 'async'
+set xrange [0:7.02987645]
+set yrange [-0.05:1.05]
+plot data index 2 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
 unset multiplot
 unset output

@@ -5,9 +5,10 @@ script = 'latency-spectrum.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'latency-spectrum.dat'
 set encoding utf8
-set terminal svg size 960,560 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 1920,600 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'latency-spectrum.svg'
 reset
+set multiplot layout 1,3 title 'engines: latency percentile spectrum'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -17,23 +18,71 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'engines: latency percentile spectrum'
+set title 'c=1'
 set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
-set ylabel 'latency (ms)'
+set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
+set logscale y 10
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
 set xrange [0.8:204800]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1', \
-     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=1024', \
-     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=4096', \
-     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc, c=4096', \
-     data index 4 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl, c=4096'
-set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000)
+set yrange [8.76077478:1708.88609]
+plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 4 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'c=1024'
+set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
+set ylabel 'latency (ms, log scale)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set logscale y 10
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
+set xrange [0.8:204800]
+set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000)
+set yrange [8.76077478:1708.88609]
+plot data index 5 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 6 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 7 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 8 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'c=4096'
+set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
+set ylabel 'latency (ms, log scale)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set logscale y 10
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
+set xrange [0.8:204800]
+set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000)
+set yrange [8.76077478:1708.88609]
+plot data index 9 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 10 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 11 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+unset multiplot
+set terminal pngcairo size 1920,600 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'latency-spectrum.png'
 reset
+set multiplot layout 1,3 title 'engines: latency percentile spectrum'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -43,18 +92,65 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'engines: latency percentile spectrum'
+set title 'c=1'
 set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
-set ylabel 'latency (ms)'
+set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
+set logscale y 10
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
 set xrange [0.8:204800]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1', \
-     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=1024', \
-     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=4096', \
-     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc, c=4096', \
-     data index 4 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl, c=4096'
+set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000)
+set yrange [8.76077478:1708.88609]
+plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 4 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'c=1024'
+set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
+set ylabel 'latency (ms, log scale)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set logscale y 10
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
+set xrange [0.8:204800]
+set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000)
+set yrange [8.76077478:1708.88609]
+plot data index 5 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 6 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 7 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 8 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'c=4096'
+set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
+set ylabel 'latency (ms, log scale)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set logscale y 10
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
+set xrange [0.8:204800]
+set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000)
+set yrange [8.76077478:1708.88609]
+plot data index 9 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 10 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 11 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+unset multiplot
 unset output

@@ -5,10 +5,10 @@ script = 'pipeline.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'pipeline.dat'
 set encoding utf8
-set terminal svg size 1200,520 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 960,1020 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'pipeline.svg'
 reset
-set multiplot layout 1,3 title 'engines: pipeline depth and memory over time'
+set multiplot layout 3,1 title 'engines: pipeline depth and memory over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -18,10 +18,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'queue depth'
-set xlabel 'time since the cell started (s)'
+set xlabel ''
 set ylabel 'queue depth (items)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:11.3628311]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
@@ -38,10 +41,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'memory'
-set xlabel 'time since the cell started (s)'
+set xlabel ''
 set ylabel 'resident memory (MiB)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:11.3628311]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 5 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
@@ -58,22 +64,24 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'scheduling lag'
 set xlabel 'time since the cell started (s)'
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:11.3628311]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 10 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
-     data index 11 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, c=1024', \
-     data index 12 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
-     data index 13 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_ahc, c=4096', \
-     data index 14 using 1:2 with lines lc rgb '#666666' lw 2 dt 1 title 'async_curl, c=4096'
+     data index 11 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
+     data index 12 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_ahc, c=4096', \
+     data index 13 using 1:2 with lines lc rgb '#666666' lw 2 dt 1 title 'async_curl, c=4096'
 unset multiplot
-set terminal pngcairo size 1200,520 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 960,1020 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'pipeline.png'
 reset
-set multiplot layout 1,3 title 'engines: pipeline depth and memory over time'
+set multiplot layout 3,1 title 'engines: pipeline depth and memory over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -83,10 +91,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'queue depth'
-set xlabel 'time since the cell started (s)'
+set xlabel ''
 set ylabel 'queue depth (items)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:11.3628311]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
@@ -103,10 +114,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'memory'
-set xlabel 'time since the cell started (s)'
+set xlabel ''
 set ylabel 'resident memory (MiB)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:11.3628311]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 5 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
@@ -123,16 +137,18 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'scheduling lag'
 set xlabel 'time since the cell started (s)'
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:11.3628311]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 10 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 1 title 'sync, c=1', \
-     data index 11 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, c=1024', \
-     data index 12 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
-     data index 13 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_ahc, c=4096', \
-     data index 14 using 1:2 with lines lc rgb '#666666' lw 2 dt 1 title 'async_curl, c=4096'
+     data index 11 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=4096', \
+     data index 12 using 1:2 with lines lc rgb '#a6761d' lw 2 dt 1 title 'async_ahc, c=4096', \
+     data index 13 using 1:2 with lines lc rgb '#666666' lw 2 dt 1 title 'async_curl, c=4096'
 unset multiplot
 unset output

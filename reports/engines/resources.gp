@@ -5,7 +5,7 @@ script = 'resources.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'resources.dat'
 set encoding utf8
-set terminal svg size 1200,560 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 1200,582 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'resources.svg'
 reset
 set multiplot layout 1,2 title 'engines: client memory and CPU vs concurrency'
@@ -19,19 +19,19 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'peak RSS'
-set xlabel 'concurrency (log scale)'
-set ylabel 'peak RSS (MiB)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client peak RSS (MiB; axis not from 0)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
 set xtics ('1' 1, '4' 4, '16' 16, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
-     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
-     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
-     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
-     data index 4 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+set autoscale yfix
+set offsets 0, 0, graph 0.06, graph 0.06
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -42,21 +42,22 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'CPU per request'
-set xlabel 'concurrency (log scale)'
-set ylabel 'client CPU per request (µs)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client CPU per request (µs, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
+set logscale y 10
 set xtics ('1' 1, '4' 4, '16' 16, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
-     data index 6 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
-     data index 7 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
-     data index 8 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
-     data index 9 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+set yrange [43.7826087:1329.8094]
+set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000)
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
 unset multiplot
-set terminal pngcairo size 1200,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 1200,582 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'resources.png'
 reset
 set multiplot layout 1,2 title 'engines: client memory and CPU vs concurrency'
@@ -70,19 +71,19 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'peak RSS'
-set xlabel 'concurrency (log scale)'
-set ylabel 'peak RSS (MiB)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client peak RSS (MiB; axis not from 0)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
 set xtics ('1' 1, '4' 4, '16' 16, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
-     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
-     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
-     data index 3 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
-     data index 4 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+set autoscale yfix
+set offsets 0, 0, graph 0.06, graph 0.06
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -93,18 +94,19 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'CPU per request'
-set xlabel 'concurrency (log scale)'
-set ylabel 'client CPU per request (µs)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client CPU per request (µs, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
+set logscale y 10
 set xtics ('1' 1, '4' 4, '16' 16, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
-     data index 6 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
-     data index 7 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
-     data index 8 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
-     data index 9 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+set yrange [43.7826087:1329.8094]
+set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000)
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
 unset multiplot
 unset output

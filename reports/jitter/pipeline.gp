@@ -5,10 +5,10 @@ script = 'pipeline.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'pipeline.dat'
 set encoding utf8
-set terminal svg size 1200,520 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 960,1020 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'pipeline.svg'
 reset
-set multiplot layout 1,3 title 'jitter: pipeline depth and memory over time'
+set multiplot layout 3,1 title 'jitter: pipeline depth and memory over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -18,10 +18,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'queue depth'
-set xlabel 'time since the cell started (s)'
+set xlabel ''
 set ylabel 'queue depth (items)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:0.473194764]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=100, backoff=decorrelated'
@@ -34,10 +37,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'memory'
-set xlabel 'time since the cell started (s)'
+set xlabel ''
 set ylabel 'resident memory (MiB)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:0.473194764]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 1 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=100, backoff=decorrelated'
@@ -50,18 +56,21 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'scheduling lag'
 set xlabel 'time since the cell started (s)'
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:0.473194764]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 2 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=100, backoff=decorrelated'
 unset multiplot
-set terminal pngcairo size 1200,520 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 960,1020 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'pipeline.png'
 reset
-set multiplot layout 1,3 title 'jitter: pipeline depth and memory over time'
+set multiplot layout 3,1 title 'jitter: pipeline depth and memory over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -71,10 +80,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'queue depth'
-set xlabel 'time since the cell started (s)'
+set xlabel ''
 set ylabel 'queue depth (items)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:0.473194764]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=100, backoff=decorrelated'
@@ -87,10 +99,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'memory'
-set xlabel 'time since the cell started (s)'
+set xlabel ''
 set ylabel 'resident memory (MiB)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:0.473194764]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 1 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=100, backoff=decorrelated'
@@ -103,10 +118,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'scheduling lag'
 set xlabel 'time since the cell started (s)'
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
+set xrange [0:0.473194764]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 2 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, c=100, backoff=decorrelated'

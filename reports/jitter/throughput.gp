@@ -18,7 +18,7 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'jitter: throughput vs concurrency'
-set xlabel 'concurrency (requests in flight, log scale)'
+set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
@@ -26,11 +26,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=decorrelated', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, backoff=equal', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 3 pt 7 ps 1.1 title 'async, backoff=exponential', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 4 pt 7 ps 1.1 title 'async, backoff=full', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 5 pt 7 ps 1.1 title 'async, backoff=none'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
 set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
 reset
@@ -44,7 +44,7 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'jitter: throughput vs concurrency'
-set xlabel 'concurrency (requests in flight, log scale)'
+set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
@@ -52,9 +52,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=decorrelated', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, backoff=equal', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 3 pt 7 ps 1.1 title 'async, backoff=exponential', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 4 pt 7 ps 1.1 title 'async, backoff=full', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 5 pt 7 ps 1.1 title 'async, backoff=none'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset output

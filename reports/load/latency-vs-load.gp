@@ -5,9 +5,10 @@ script = 'latency-vs-load.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'latency-vs-load.dat'
 set encoding utf8
-set terminal svg size 960,560 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 1200,560 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'latency-vs-load.svg'
 reset
+set multiplot layout 1,2 title 'load: latency vs offered load'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -17,24 +18,42 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'load: latency vs offered load'
-set xlabel 'offered load, rate (requests/s, log scale)'
-set ylabel 'latency (ms, log scale)'
+set title 'p50 latency'
+set xlabel 'offered load, rate (requests/s)'
+set ylabel 'p50 latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
-set logscale x 10
 set logscale y 10
-set xtics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '4000' 4000)
-set xrange [80:5000]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1 p99', \
-     data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, c=1 p50', \
-     data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=256 p99', \
-     data index 3 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'threaded, c=256 p50', \
-     data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=256 p99', \
-     data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, c=256 p50'
-set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set xtics ('400' 400, '800' 800, '1200' 1200, '1400' 1400, '1600' 1600, '2000' 2000)
+set xrange [320:2080]
+set yrange [4.55190174:154.651852]
+set ytics ('5' 5, '10' 10, '20' 20, '50' 50, '100' 100)
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'p99 latency'
+set xlabel 'offered load, rate (requests/s)'
+set ylabel 'p99 latency (ms, log scale)'
+set key below Left reverse nobox spacing 1.1
+set logscale y 10
+set xtics ('400' 400, '800' 800, '1200' 1200, '1400' 1400, '1600' 1600, '2000' 2000)
+set xrange [320:2080]
+set yrange [5.41028087:295.285554]
+set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
+plot data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
+unset multiplot
+set terminal pngcairo size 1200,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'latency-vs-load.png'
 reset
+set multiplot layout 1,2 title 'load: latency vs offered load'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -44,19 +63,36 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'load: latency vs offered load'
-set xlabel 'offered load, rate (requests/s, log scale)'
-set ylabel 'latency (ms, log scale)'
+set title 'p50 latency'
+set xlabel 'offered load, rate (requests/s)'
+set ylabel 'p50 latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
-set logscale x 10
 set logscale y 10
-set xtics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '4000' 4000)
-set xrange [80:5000]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1 p99', \
-     data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, c=1 p50', \
-     data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=256 p99', \
-     data index 3 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'threaded, c=256 p50', \
-     data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=256 p99', \
-     data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, c=256 p50'
+set xtics ('400' 400, '800' 800, '1200' 1200, '1400' 1400, '1600' 1600, '2000' 2000)
+set xrange [320:2080]
+set yrange [4.55190174:154.651852]
+set ytics ('5' 5, '10' 10, '20' 20, '50' 50, '100' 100)
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'p99 latency'
+set xlabel 'offered load, rate (requests/s)'
+set ylabel 'p99 latency (ms, log scale)'
+set key below Left reverse nobox spacing 1.1
+set logscale y 10
+set xtics ('400' 400, '800' 800, '1200' 1200, '1400' 1400, '1600' 1600, '2000' 2000)
+set xrange [320:2080]
+set yrange [5.41028087:295.285554]
+set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
+plot data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
+unset multiplot
 unset output

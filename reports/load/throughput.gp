@@ -18,17 +18,15 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'load: throughput vs rate'
-set xlabel 'offered load, rate (requests/s) (log scale)'
+set xlabel 'offered load, rate (requests/s)'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
-set logscale x 10
-set xtics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '4000' 4000)
-set xrange [80:5000]
+set xtics ('400' 400, '800' 800, '1200' 1200, '1400' 1400, '1600' 1600, '2000' 2000)
+set xrange [320:2080]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=256', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=256'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
 set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
 reset
@@ -42,15 +40,13 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'load: throughput vs rate'
-set xlabel 'offered load, rate (requests/s) (log scale)'
+set xlabel 'offered load, rate (requests/s)'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
-set logscale x 10
-set xtics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '4000' 4000)
-set xrange [80:5000]
+set xtics ('400' 400, '800' 800, '1200' 1200, '1400' 1400, '1600' 1600, '2000' 2000)
+set xrange [320:2080]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=256', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=256'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
 unset output

@@ -18,7 +18,7 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'memory: throughput vs concurrency'
-set xlabel 'concurrency (requests in flight, log scale)'
+set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
@@ -44,7 +44,7 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'memory: throughput vs concurrency'
-set xlabel 'concurrency (requests in flight, log scale)'
+set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2

@@ -22,10 +22,10 @@ set xlabel 'recorderPolicy'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set xtics ('block' 0, 'drop_newest' 1, 'drop_oldest' 2)
-set xrange [-0.35:2.35]
+set xrange [-0.6:2.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
+plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
 set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
 reset
@@ -43,8 +43,8 @@ set xlabel 'recorderPolicy'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set xtics ('block' 0, 'drop_newest' 1, 'drop_oldest' 2)
-set xrange [-0.35:2.35]
+set xrange [-0.6:2.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
+plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
 unset output

@@ -5,9 +5,10 @@ script = 'latency-spectrum.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'latency-spectrum.dat'
 set encoding utf8
-set terminal svg size 960,560 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 1280,600 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'latency-spectrum.svg'
 reset
+set multiplot layout 1,2 title 'pooling: latency percentile spectrum'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -17,21 +18,50 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'pooling: latency percentile spectrum'
+set title 'c=1'
 set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
-set ylabel 'latency (ms)'
+set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
+set logscale y 10
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:9375]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1, pooling=naive', \
-     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=64, pooling=naive', \
-     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=64, pooling=naive'
-set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100)
+set yrange [0.96372:110.372144]
+plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
+     data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
+     data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
+     data index 3 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
+     data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
+     data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, pooling=naive'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'c=64'
+set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
+set ylabel 'latency (ms, log scale)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set logscale y 10
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
+set xrange [0.8:9375]
+set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100)
+set yrange [0.96372:110.372144]
+plot data index 6 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
+     data index 7 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
+     data index 8 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
+     data index 9 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, pooling=naive'
+unset multiplot
+set terminal pngcairo size 1280,600 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'latency-spectrum.png'
 reset
+set multiplot layout 1,2 title 'pooling: latency percentile spectrum'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -41,16 +71,44 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'pooling: latency percentile spectrum'
+set title 'c=1'
 set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
-set ylabel 'latency (ms)'
+set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
+set logscale y 10
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:9375]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, c=1, pooling=naive', \
-     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, c=64, pooling=naive', \
-     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, c=64, pooling=naive'
+set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100)
+set yrange [0.96372:110.372144]
+plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
+     data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
+     data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
+     data index 3 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
+     data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
+     data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, pooling=naive'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'c=64'
+set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
+set ylabel 'latency (ms, log scale)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set logscale y 10
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
+set xrange [0.8:9375]
+set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100)
+set yrange [0.96372:110.372144]
+plot data index 6 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
+     data index 7 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
+     data index 8 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
+     data index 9 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, pooling=naive'
+unset multiplot
 unset output

@@ -5,7 +5,7 @@ script = 'resources.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'resources.dat'
 set encoding utf8
-set terminal svg size 1200,560 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 1200,604 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'resources.svg'
 reset
 set multiplot layout 1,2 title 'pooling: client memory and CPU vs concurrency'
@@ -19,20 +19,20 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'peak RSS'
-set xlabel 'concurrency (log scale)'
-set ylabel 'peak RSS (MiB)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client peak RSS (MiB; axis not from 0)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=naive', \
-     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=naive', \
-     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=naive', \
-     data index 3 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, pooling=pooled', \
-     data index 4 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
-     data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, pooling=pooled'
+set autoscale yfix
+set offsets 0, 0, graph 0.06, graph 0.06
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, pooling=naive'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -43,22 +43,23 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'CPU per request'
-set xlabel 'concurrency (log scale)'
-set ylabel 'client CPU per request (µs)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client CPU per request (µs, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
+set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 6 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=naive', \
-     data index 7 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=naive', \
-     data index 8 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=naive', \
-     data index 9 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, pooling=pooled', \
-     data index 10 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
-     data index 11 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, pooling=pooled'
+set yrange [31.8371014:534.840467]
+set ytics ('50' 50, '100' 100, '200' 200, '500' 500)
+plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
+     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, pooling=naive'
 unset multiplot
-set terminal pngcairo size 1200,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 1200,604 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'resources.png'
 reset
 set multiplot layout 1,2 title 'pooling: client memory and CPU vs concurrency'
@@ -72,20 +73,20 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'peak RSS'
-set xlabel 'concurrency (log scale)'
-set ylabel 'peak RSS (MiB)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client peak RSS (MiB; axis not from 0)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=naive', \
-     data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=naive', \
-     data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=naive', \
-     data index 3 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, pooling=pooled', \
-     data index 4 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
-     data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, pooling=pooled'
+set autoscale yfix
+set offsets 0, 0, graph 0.06, graph 0.06
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, pooling=naive'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -96,19 +97,20 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'CPU per request'
-set xlabel 'concurrency (log scale)'
-set ylabel 'client CPU per request (µs)'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'client CPU per request (µs, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
+set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 6 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=naive', \
-     data index 7 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=naive', \
-     data index 8 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=naive', \
-     data index 9 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, pooling=pooled', \
-     data index 10 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
-     data index 11 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, pooling=pooled'
+set yrange [31.8371014:534.840467]
+set ytics ('50' 50, '100' 100, '200' 200, '500' 500)
+plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
+     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, pooling=naive'
 unset multiplot
 unset output

@@ -18,7 +18,7 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'pooling: throughput vs concurrency'
-set xlabel 'concurrency (requests in flight, log scale)'
+set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
@@ -26,12 +26,12 @@ set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=naive', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=naive', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=naive', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, pooling=pooled', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
-     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, pooling=pooled'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, pooling=naive'
 set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
 reset
@@ -45,7 +45,7 @@ set border 3
 set xtics nomirror
 set ytics nomirror
 set title 'pooling: throughput vs concurrency'
-set xlabel 'concurrency (requests in flight, log scale)'
+set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 2
@@ -53,10 +53,10 @@ set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=naive', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=naive', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=naive', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sync, pooling=pooled', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
-     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'async, pooling=pooled'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, pooling=naive'
 unset output
