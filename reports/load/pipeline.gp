@@ -24,7 +24,7 @@ set title 'queue depth'
 set xlabel ''
 set ylabel 'queue depth (items)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:4.18330612]
+set xrange [0:4.18645798]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, rate=400', \
@@ -44,7 +44,7 @@ set title 'memory'
 set xlabel ''
 set ylabel 'resident memory (MiB)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:4.18330612]
+set xrange [0:4.18645798]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, rate=400', \
@@ -64,7 +64,7 @@ set title 'scheduling lag'
 set xlabel 'time since the cell started (s)'
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:4.18330612]
+set xrange [0:4.18645798]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 4 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, rate=400', \
@@ -89,7 +89,7 @@ set title 'queue depth'
 set xlabel ''
 set ylabel 'queue depth (items)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:4.18330612]
+set xrange [0:4.18645798]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, rate=400', \
@@ -109,7 +109,7 @@ set title 'memory'
 set xlabel ''
 set ylabel 'resident memory (MiB)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:4.18330612]
+set xrange [0:4.18645798]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, rate=400', \
@@ -129,7 +129,7 @@ set title 'scheduling lag'
 set xlabel 'time since the cell started (s)'
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:4.18330612]
+set xrange [0:4.18645798]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 4 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 1 title 'threaded, rate=400', \
