@@ -41,15 +41,25 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var baseURL: String
     /// The path and query requested, e.g. `/get`. Default `/get`.
     public var path: String
-    /// Closed loop: the number of workers. Open loop: the cap on requests in flight. Default 1.
+    /// Closed loop: the number of workers. Open loop: the cap on requests in flight; a retry waiting out its
+    /// backoff is not in flight and holds no worker. Default 1.
     public var concurrency: Int
     /// Connection reuse. Default `.pooled`.
     public var pooling: Pooling
     /// How requests are started. Default `.closed`.
     public var load: LoadModel
-    /// Logical requests measured, after the warm-up. Default 100.
+    /// Logical requests measured, after the warm-up. With `minimumMeasuredDuration` (closed loop) the least
+    /// measured; with `duration` the most. Default 100.
     public var requests: Int
-    /// Logical requests sent first and recorded with `isWarmup`, excluded from statistics. Default 0.
+    /// Logical requests sent first and recorded with `isWarmup`, excluded from statistics. Default 0: no warm-up,
+    /// and the measured phase begins with the run.
+    ///
+    /// When positive, the run sends `max(warmupRequests, workers)` of them (workers: `concurrency`, 1 for `sync`,
+    /// and no more than `totalRequests` unless `minimumMeasuredDuration` applies), handed out so that every worker
+    /// sends at least one (every worker is started and, pooled, has its connection open); they start at once, also
+    /// in the open loops. A worker with no warm-up left waits until every warm-up request has its final sample, and
+    /// only then does the measured phase begin: its schedule, `duration` and `minimumMeasuredDuration` count from
+    /// that moment. `EngineRunSummary.warmupRequests` reports the number sent.
     public var warmupRequests: Int
     /// Connect timeout. Default 2 s.
     public var connectTimeout: Duration
@@ -57,10 +67,15 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var requestTimeout: Duration
     /// Seed for every random choice the engine makes (Poisson arrivals, jitter). Default 0.
     public var seed: UInt64
-    /// Run length by time: when set, no new logical request starts after this long since the run began
-    /// (warm-up included), and `totalRequests` is only a cap. Requests started still get their final sample.
-    /// Default nil (run length by count).
+    /// Run length by time: when set, no new measured logical request starts (closed loop) or is scheduled (open
+    /// loop) after this long since the measured phase began (the end of the warm-up), and `requests` is only a cap.
+    /// Requests started still get their final sample. Default nil (run length by count).
     public var duration: Duration?
+    /// Closed loop: the shortest measured phase. When set, measured requests keep starting after `requests` have
+    /// been handed out until this long has passed since the measured phase began, so that start-up and drain
+    /// are a small share of a short cell; at most 10,000,000 measured requests, and `duration`, when set, still
+    /// ends the run. Ignored by the open loops, whose length is their schedule. Default nil.
+    public var minimumMeasuredDuration: Duration?
     /// On cancellation of a run, how long attempts in flight may finish before they are cancelled; requests not
     /// yet started end at once as `.cancelled`. Default 1 s.
     public var shutdownGrace: Duration
@@ -72,7 +87,8 @@ public struct EngineConfiguration: Sendable, Hashable {
         baseURL: String, path: String = "/get", concurrency: Int = 1, pooling: Pooling = .pooled,
         load: LoadModel = .closed, requests: Int = 100, warmupRequests: Int = 0,
         connectTimeout: Duration = .seconds(2), requestTimeout: Duration = .seconds(10), seed: UInt64 = 0,
-        duration: Duration? = nil, shutdownGrace: Duration = .seconds(1), eventLoops: Int? = nil
+        duration: Duration? = nil, minimumMeasuredDuration: Duration? = nil, shutdownGrace: Duration = .seconds(1),
+        eventLoops: Int? = nil
     ) {
         self.baseURL = baseURL
         self.path = path
@@ -85,11 +101,14 @@ public struct EngineConfiguration: Sendable, Hashable {
         self.requestTimeout = requestTimeout
         self.seed = seed
         self.duration = duration
+        self.minimumMeasuredDuration = minimumMeasuredDuration
         self.shutdownGrace = shutdownGrace
         self.eventLoops = eventLoops
     }
 
-    /// Warm-up plus measured logical requests; ids run from 0 to `totalRequests - 1`, warm-up first.
+    /// Warm-up plus measured logical requests as configured. A run may send more: the warm-up is raised to one per
+    /// worker, and a minimum measured duration adds measured requests (`EngineRunSummary` has what was sent). Ids
+    /// run from 0 without gaps, warm-up first.
     public var totalRequests: Int { warmupRequests + requests }
 }
 
@@ -99,13 +118,23 @@ public struct EngineRunSummary: Sendable, Hashable {
     public var completedRequests: Int
     /// Wall time of the whole run, warm-up included.
     public var elapsed: Duration
-    /// Open loop: the largest lateness of a send behind its schedule. Zero for the closed loop.
+    /// Open loop: the largest lateness of a first attempt behind its schedule. Zero for the closed loop.
     public var maxLateness: Duration
+    /// Warm-up logical requests handed out: ids `0..<warmupRequests`, `max(configuration.warmupRequests, workers)`
+    /// or 0. Default 0.
+    public var warmupRequests: Int
+    /// Measured logical requests handed out: ids `warmupRequests..<warmupRequests + measuredRequests`. Default 0.
+    public var measuredRequests: Int
 
-    public init(completedRequests: Int, elapsed: Duration, maxLateness: Duration = .zero) {
+    public init(
+        completedRequests: Int, elapsed: Duration, maxLateness: Duration = .zero, warmupRequests: Int = 0,
+        measuredRequests: Int = 0
+    ) {
         self.completedRequests = completedRequests
         self.elapsed = elapsed
         self.maxLateness = maxLateness
+        self.warmupRequests = warmupRequests
+        self.measuredRequests = measuredRequests
     }
 }
 
@@ -116,7 +145,8 @@ public struct EngineRunSummary: Sendable, Hashable {
 public protocol Engine: Sendable {
     /// Which model this is.
     var kind: EngineKind { get }
-    /// Runs the configuration to completion: every logical request gets exactly one final sample.
+    /// Runs the configuration to completion, the warm-up (if any) before the measured phase (see
+    /// `EngineConfiguration.warmupRequests`): every logical request gets exactly one final sample.
     func run(
         _ configuration: EngineConfiguration, policy: any AttemptPolicy, sink: any SampleSink
     ) async throws -> EngineRunSummary

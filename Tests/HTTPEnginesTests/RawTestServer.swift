@@ -20,10 +20,21 @@ final class RawTestServer: Sendable {
     private let mode: Mode
     /// When set, the server kills itself on receiving this many requests (that request gets no answer).
     private let killAfter: Int?
+    /// One request the server read, in arrival order.
+    struct ServedRequest: Sendable {
+        /// The `X-Request-Id` header, or -1.
+        var id: Int
+        /// The `X-Attempt` header, or 1.
+        var attempt: Int
+        /// Connections accepted so far, when this request arrived.
+        var acceptedConnections: Int
+    }
+
     private struct State {
         var connections: [Int32] = []
         var accepted = 0
         var requests = 0
+        var served: [ServedRequest] = []
         var closed = false
     }
     private let state = Mutex(State())
@@ -62,6 +73,8 @@ final class RawTestServer: Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var acceptedConnections: Int { state.withLock { $0.accepted } }
     var servedRequests: Int { state.withLock { $0.requests } }
+    /// Every request read so far, in arrival order.
+    var served: [ServedRequest] { state.withLock { $0.served } }
 
     /// Closes the listener and drops every open connection (as a killed server process would).
     func kill() {
@@ -121,6 +134,7 @@ final class RawTestServer: Sendable {
                 let closeAfter = head.contains("\r\nconnection: close")
                 let served = state.withLock { state -> Int in
                     state.requests += 1
+                    state.served.append(ServedRequest(id: id, attempt: attempt, acceptedConnections: state.accepted))
                     return state.requests
                 }
                 if let killAfter, served >= killAfter {
@@ -131,7 +145,10 @@ final class RawTestServer: Sendable {
                 let response =
                     "HTTP/1.1 \(status) X\r\nContent-Length: 2\r\n"
                     + (closeAfter ? "Connection: close\r\n" : "") + "\r\nok"
-                let written = response.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+                // MSG_NOSIGNAL: a client that hung up gets EPIPE, not a SIGPIPE that would end the test process.
+                let written = response.utf8CString.withUnsafeBufferPointer {
+                    send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL))
+                }
                 if written <= 0 || closeAfter { return }
             }
         }

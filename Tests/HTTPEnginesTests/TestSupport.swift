@@ -1,4 +1,5 @@
 import AsyncPatterns
+import Foundation
 import HTTPEngines
 import Synchronization
 import Testing
@@ -21,6 +22,16 @@ struct RetryNTimesPolicy: AttemptPolicy {
     func admit(requestID: Int64, attempt: Int32) -> Admission { .proceed }
     func complete(requestID: Int64, attempt: Int32, outcome: AttemptOutcome) -> AttemptDecision {
         outcome.errorClass.isSuccess || attempt >= maxAttempts ? .finish : .retry(after: .milliseconds(1))
+    }
+}
+
+/// Retries any unsuccessful attempt after a fixed backoff, up to `maxAttempts` attempts in all.
+struct FixedBackoffPolicy: AttemptPolicy {
+    var maxAttempts: Int32
+    var backoff: Duration
+    func admit(requestID: Int64, attempt: Int32) -> Admission { .proceed }
+    func complete(requestID: Int64, attempt: Int32, outcome: AttemptOutcome) -> AttemptDecision {
+        outcome.errorClass.isSuccess || attempt >= maxAttempts ? .finish : .retry(after: backoff)
     }
 }
 
@@ -65,10 +76,27 @@ func expectAccounting(_ samples: [AttemptSample], total: Int, sourceLocation: So
         sourceLocation: sourceLocation)
 }
 
-/// A loopback port with nothing listening on it.
+/// A loopback port with nothing listening on it: connecting is refused.
+///
+/// The port stays bound, never listening and without `SO_REUSEADDR`, for the life of the test process, so that a
+/// server started on port 0 by a test running in parallel cannot be given it (and receive another test's requests).
 func closedPort() throws -> Int {
-    let server = try RawTestServer(.silent)
-    let port = server.port
-    server.kill()
-    return port
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EIO) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
+    }
+    guard bound else {
+        close(fd)
+        throw POSIXError(.EADDRINUSE)
+    }
+    // `fd` is deliberately never closed.
+    return Int(UInt16(bigEndian: address.sin_port))
 }

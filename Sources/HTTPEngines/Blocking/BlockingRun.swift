@@ -14,7 +14,7 @@ enum BlockingRun {
     ) async throws -> EngineRunSummary {
         try CurlGlobal.ensureInitialized()
         if workers > 1 { try FileDescriptorLimit.raise(toAtLeast: workers * 2 + 64) }
-        let control = RunControl(configuration: configuration, policy: policy, sink: sink)
+        let control = RunControl(configuration: configuration, workers: workers, policy: policy, sink: sink)
         let url = configuration.baseURL + configuration.path
         try await withTaskCancellationHandler {
             try await ThreadGroup.run(count: workers, name: name, refused: { control.stop() }) { _ in
@@ -35,7 +35,8 @@ enum BlockingRun {
         } catch {
             client = nil
         }
-        while let ticket = control.take() {
+        var worker = RunControl.Worker()
+        while let ticket = control.takeBlocking(&worker) {
             control.driveBlocking(ticket) { attempt in
                 guard let client else {
                     let now = control.clock.now()

@@ -2,7 +2,7 @@ import AsyncPatterns
 
 /// The attempt loop of one logical request as a pure state machine, shared by every engine.
 ///
-/// An engine calls `begin` before each attempt, carries out the returned action (send, sleep or stop) and
+/// An engine calls `begin` before each attempt, carries out the returned action (send, wait or stop) and
 /// reports each sent attempt with `attemptEnded`. The machine asks the `AttemptPolicy`, emits exactly one
 /// sample per attempt into the sink, and marks exactly one of them final.
 struct LogicalRequest {
@@ -10,7 +10,8 @@ struct LogicalRequest {
     enum Action: Equatable {
         /// Send attempt `attempt` now.
         case send(attempt: Int32)
-        /// Sleep until this run-clock time (ns), then call `begin` again.
+        /// Wait until this run-clock time (ns), then call `begin` again: sleep, or, in an open loop, park the
+        /// request so that the worker is free meanwhile (`RunControl.park`).
         case sleep(untilNs: Int64)
         /// The logical request has its final sample.
         case finished

@@ -2,48 +2,72 @@ import AsyncPatterns
 import Foundation
 
 extension RunControl {
-    /// Runs one logical request to its final sample on the calling OS thread, sleeping with `Thread.sleep`.
+    /// Runs one ticket on the calling OS thread, sleeping with `Thread.sleep`: to its final sample, or, in an
+    /// open loop, until a retry's backoff, when the request is parked (see `park`) and the worker is free.
     func driveBlocking(_ ticket: Ticket, send: (Int32) -> TransportResult) {
         if let scheduled = ticket.scheduledNs {
             sleepBlocking(untilNs: scheduled)
-            recordLateness(clock.now() - scheduled)
+            if ticket.parked == nil { recordLateness(clock.now() - scheduled) }
         }
-        var request = makeRequest(ticket)
+        var request = ticket.parked ?? makeRequest(ticket)
         var action = request.begin(nowNs: clock.now(), stopping: isStopping)
         while true {
             switch action {
             case .send(let attempt):
                 action = request.attemptEnded(sendThroughGateBlocking(attempt, &request, send))
             case .sleep(let untilNs):
+                if parksRetries(request) {
+                    park(request, untilNs: untilNs)
+                    return
+                }
                 sleepBlocking(untilNs: untilNs)
                 action = request.begin(nowNs: clock.now(), stopping: isStopping)
             case .finished:
-                finishedOne()
+                finished(request)
                 return
             }
         }
     }
 
-    /// Runs one logical request to its final sample in the current task, sleeping with `Task.sleep`.
+    /// Runs one ticket in the current task, sleeping with `Task.sleep`: to its final sample, or, in an open loop,
+    /// until a retry's backoff, when the request is parked (see `park`) and the worker is free.
     func driveAsync(_ ticket: Ticket, send: (Int32) async -> TransportResult) async {
         if let scheduled = ticket.scheduledNs {
             await sleepAsync(untilNs: scheduled)
-            recordLateness(clock.now() - scheduled)
+            if ticket.parked == nil { recordLateness(clock.now() - scheduled) }
         }
-        var request = makeRequest(ticket)
+        var request = ticket.parked ?? makeRequest(ticket)
         var action = request.begin(nowNs: clock.now(), stopping: isStopping || Task.isCancelled)
         while true {
             switch action {
             case .send(let attempt):
                 action = request.attemptEnded(await sendThroughGate(attempt, &request, send))
             case .sleep(let untilNs):
+                if parksRetries(request) {
+                    park(request, untilNs: untilNs)
+                    return
+                }
                 await sleepAsync(untilNs: untilNs)
                 action = request.begin(nowNs: clock.now(), stopping: isStopping || Task.isCancelled)
             case .finished:
-                finishedOne()
+                finished(request)
                 return
             }
         }
+    }
+
+    /// Starts the state machine for a new ticket.
+    private func makeRequest(_ ticket: Ticket) -> LogicalRequest {
+        LogicalRequest(
+            requestID: Int64(ticket.id), intendedNs: ticket.scheduledNs ?? Int64.max, isWarmup: ticket.isWarmup,
+            policy: policy, sink: sink)
+    }
+
+    /// Whether a retry's backoff frees the worker: in the open loops, where `concurrency` caps requests in flight
+    /// and a backoff is not in flight. A closed-loop worker is a user who waits; a warm-up request keeps its worker,
+    /// since the barrier waits for it anyway.
+    private func parksRetries(_ request: LogicalRequest) -> Bool {
+        isOpenLoop && !request.isWarmup
     }
 
     /// Waits for an async engine's workers. Cancelling the caller does not cancel requests in flight at once: it

@@ -1,73 +1,139 @@
 import AsyncPatterns
+import Foundation
 import Synchronization
 
-/// State shared by all workers of one run: the next logical request id, the stop flag, and the totals that
-/// become the `EngineRunSummary`.
+/// State shared by all workers of one run: which logical request each worker takes next, the barrier between the
+/// warm-up and the measured phase, open-loop retries parked during their backoff, the stop flag, and the totals
+/// that become the `EngineRunSummary`.
+///
+/// A run has two phases. The warm-up hands ids `0..<warmupTotal` out so that every worker gets at least one, and a
+/// worker with no warm-up left to take waits until every warm-up request has its final sample. Then the barrier
+/// opens and the measured phase begins: its clock (the open-loop schedule, the `duration` end, the minimum measured
+/// duration) starts at that moment. Taking tickets lives in `RunControl+Take`, running them in `RunControl+Drive`.
 final class RunControl: Sendable {
     let configuration: EngineConfiguration
     let clock: RunClock
-    /// Open loop: the arrival schedule, advanced under the lock as ids are handed out. Nil for the closed loop.
-    private let schedule: Mutex<ArrivalSchedule?>
-    private let isOpenLoop: Bool
-    /// Run length by time: no request starts (closed loop) or is scheduled (open loop) after this, in ns.
-    private let endNs: Int64
+    /// How many worker loops the engine runs; each must call `take` until it returns nil.
+    let workers: Int
+    /// Warm-up logical requests, ids `0..<warmupTotal`: `max(warmupRequests, workers)`, or 0 without warm-up.
+    let warmupTotal: Int
+    /// Whether the load model is an open loop (a schedule of arrivals) rather than the closed loop.
+    let isOpenLoop: Bool
+    /// Closed loop with a minimum measured duration: that duration in ns. Nil otherwise.
+    let minimumMeasuredNs: Int64?
     let policy: any AttemptPolicy
     /// `policy.gate`, read once: every sent attempt holds it (see `RunControl+Drive`).
     let gate: (any AttemptGate)?
     let sink: any SampleSink
+    /// How long `stop` lets in-flight attempts finish before aborting them, in ns.
+    let shutdownGraceNs: Int64
 
-    private let nextID = Atomic<Int>(0)
+    /// The most measured requests a closed loop with a minimum measured duration hands out.
+    static let measuredRequestCap = 10_000_000
+
+    /// What workers share under the lock: the warm-up phase, the open loop's arrivals and parked retries, and the
+    /// workers waiting for a change.
+    struct State {
+        /// Warm-up ids handed out, from 0.
+        var warmupTaken = 0
+        /// Workers that have taken at least one warm-up request.
+        var warmedWorkers = 0
+        /// Warm-up requests that reached their final sample.
+        var warmupFinished = 0
+        /// Whether the measured phase has begun.
+        var barrierOpen = false
+        /// Open loop: the arrival schedule from the barrier on. Nil before, and for the closed loop.
+        var schedule: ArrivalSchedule?
+        /// Open loop: the next arrival, drawn from `schedule` but not yet handed out, in ns.
+        var pendingArrivalNs: Int64?
+        /// Open loop: measured arrivals handed out.
+        var arrivalsTaken = 0
+        /// Open loop: whether every arrival has been handed out (the count is reached or the time is up).
+        var arrivalsEnded = false
+        /// Open loop: retries waiting out their backoff.
+        var parked = ParkedRequests()
+        /// Open loop: measured requests a worker holds (taken, and neither finished nor parked).
+        var inFlight = 0
+        /// Bumped on every change a waiting worker may be waiting for.
+        var generation: UInt64 = 0
+        /// Threads blocked in `waitBlocking`.
+        var blockingWaiters = 0
+        /// Tasks suspended in `waitAsync`, by token.
+        var asyncWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiterToken = 0
+
+        /// Records a change and returns the waiters to wake once the lock is released.
+        mutating func changed() -> Wake {
+            generation &+= 1
+            guard !asyncWaiters.isEmpty || blockingWaiters > 0 else { return .none }
+            let tasks = Array(asyncWaiters.values)
+            asyncWaiters.removeAll()
+            return Wake(tasks: tasks, threads: blockingWaiters > 0)
+        }
+    }
+
+    /// Waiters to wake after a change: tasks to resume, and whether any thread waits on `condition`.
+    struct Wake {
+        var tasks: [CheckedContinuation<Void, Never>] = []
+        var threads = false
+
+        /// Nobody to wake.
+        static let none = Wake()
+    }
+
+    let state: Mutex<State>
+    /// Where blocked threads wait for `State.generation` to change.
+    let condition = NSCondition()
+    /// Run-clock time the measured phase began, in ns; written under the lock when the barrier opens.
+    let measuredOriginNs = Atomic<Int64>(0)
+    /// Run length by time: no measured request starts (closed loop) or is scheduled (open loop) after this, in ns.
+    let measuredEndNs = Atomic<Int64>(Int64.max)
+    /// Closed loop: measured requests handed out (the next is id `warmupTotal + nextMeasured`).
+    let nextMeasured = Atomic<Int>(0)
     private let stopFlag = Atomic<Bool>(false)
     /// Run-clock time after which in-flight attempts are aborted; `Int64.max` until `stop` is called.
     private let abortAtNs = Atomic<Int64>(Int64.max)
-    /// How long `stop` lets in-flight attempts finish before aborting them, in ns.
-    let shutdownGraceNs: Int64
     private let completed = Atomic<Int>(0)
     private let maxLatenessNs = Atomic<Int64>(0)
 
-    init(configuration: EngineConfiguration, policy: any AttemptPolicy, sink: any SampleSink) {
+    /// Shares one run among `workers` worker loops.
+    init(configuration: EngineConfiguration, workers: Int, policy: any AttemptPolicy, sink: any SampleSink) {
+        precondition(workers >= 1, "a run needs at least one worker")
         self.configuration = configuration
         self.clock = RunClock()
-        let origin = clock.now()
-        let schedule = ArrivalSchedule(configuration, originNs: origin)
-        self.isOpenLoop = schedule != nil
-        self.schedule = Mutex(schedule)
-        self.endNs = configuration.duration.map { origin + RunClock.nanoseconds($0) } ?? Int64.max
+        self.workers = workers
+        self.warmupTotal = configuration.warmupRequests > 0 ? max(configuration.warmupRequests, workers) : 0
+        self.isOpenLoop = configuration.load != .closed
+        self.minimumMeasuredNs =
+            configuration.load == .closed ? configuration.minimumMeasuredDuration.map(RunClock.nanoseconds) : nil
         self.policy = policy
         self.gate = policy.gate
         self.sink = sink
         self.shutdownGraceNs = RunClock.nanoseconds(configuration.shutdownGrace)
-    }
-
-    /// A request that a worker took from the shared queue.
-    struct Ticket {
-        /// The logical request id.
-        var id: Int
-        /// Open loop: the scheduled start in ns. Closed loop: nil (starts now).
-        var scheduledNs: Int64?
-    }
-
-    /// Takes the next logical request id, or nil when all have been handed out or the run's time is up.
-    func take() -> Ticket? {
-        guard isOpenLoop else {
-            guard endNs == Int64.max || clock.now() < endNs else { return nil }
-            let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-            return id < configuration.totalRequests ? Ticket(id: id, scheduledNs: nil) : nil
-        }
-        return schedule.withLock { schedule -> Ticket? in
-            let id = nextID.load(ordering: .relaxed)
-            guard id < configuration.totalRequests, let scheduledNs = schedule?.next() else { return nil }
-            guard scheduledNs < endNs else { return nil }
-            nextID.store(id + 1, ordering: .relaxed)
-            return Ticket(id: id, scheduledNs: scheduledNs)
+        self.state = Mutex(State())
+        if warmupTotal == 0 {
+            // No warm-up: the measured phase begins with the run.
+            state.withLock { openBarrier(&$0, atNs: clock.now()) }
         }
     }
 
-    /// Starts the state machine for a ticket; `nowNs` is when the worker is ready to send it.
-    func makeRequest(_ ticket: Ticket) -> LogicalRequest {
-        LogicalRequest(
-            requestID: Int64(ticket.id), intendedNs: ticket.scheduledNs ?? Int64.max,
-            isWarmup: ticket.id < configuration.warmupRequests, policy: policy, sink: sink)
+    /// The worker loops an engine runs for `configuration`: `concurrency`, but no more than the requests
+    /// configured, except for a closed loop with a minimum measured duration, which may run more requests.
+    static func workerCount(for configuration: EngineConfiguration) -> Int {
+        if configuration.load == .closed, configuration.minimumMeasuredDuration != nil {
+            return configuration.concurrency
+        }
+        return min(configuration.concurrency, max(1, configuration.totalRequests))
+    }
+
+    /// Opens the barrier at `nowNs`: the measured phase, its schedule and its end time start now.
+    private func openBarrier(_ state: inout State, atNs nowNs: Int64) {
+        guard !state.barrierOpen else { return }
+        measuredOriginNs.store(nowNs, ordering: .relaxed)
+        measuredEndNs.store(
+            configuration.duration.map { nowNs &+ RunClock.nanoseconds($0) } ?? Int64.max, ordering: .relaxed)
+        state.schedule = ArrivalSchedule(configuration, originNs: nowNs)
+        state.barrierOpen = true
     }
 
     /// Whether the run is shutting down; requests not yet sent end as `.cancelled`.
@@ -77,14 +143,58 @@ final class RunControl: Sendable {
     var isAborting: Bool { clock.now() >= abortAtNs.load(ordering: .relaxed) }
 
     /// Asks every worker to stop starting attempts; attempts in flight get the grace period, then are aborted.
+    /// Opens the barrier and wakes every waiting worker, so that the remaining requests end as `.cancelled`.
     func stop() {
         let abortAt = clock.now() + shutdownGraceNs
         _ = abortAtNs.compareExchange(expected: Int64.max, desired: abortAt, ordering: .relaxed)
         stopFlag.store(true, ordering: .relaxed)
+        let wake = state.withLock { state -> Wake in
+            openBarrier(&state, atNs: clock.now())
+            return state.changed()
+        }
+        wakeWaiters(wake)
     }
 
-    /// Records that a logical request reached its final sample.
-    func finishedOne() { completed.wrappingAdd(1, ordering: .relaxed) }
+    /// Records that a logical request reached its final sample: the last warm-up one opens the barrier.
+    func finished(_ request: LogicalRequest) {
+        completed.wrappingAdd(1, ordering: .relaxed)
+        if request.isWarmup {
+            let wake = state.withLock { state -> Wake in
+                state.warmupFinished += 1
+                guard state.warmupFinished == warmupTotal else { return .none }
+                openBarrier(&state, atNs: clock.now())
+                return state.changed()
+            }
+            wakeWaiters(wake)
+        } else if isOpenLoop {
+            let wake = state.withLock { state -> Wake in
+                state.inFlight -= 1
+                // Idle workers wait at the end of the schedule while a request in flight may still park a retry.
+                return state.inFlight == 0 ? state.changed() : .none
+            }
+            wakeWaiters(wake)
+        }
+    }
+
+    /// Open loop: parks a measured request whose next attempt is due at `dueNs`, freeing its worker.
+    func park(_ request: LogicalRequest, untilNs dueNs: Int64) {
+        let wake = state.withLock { state -> Wake in
+            state.parked.insert(request, dueNs: dueNs)
+            state.inFlight -= 1
+            return state.changed()
+        }
+        wakeWaiters(wake)
+    }
+
+    /// Resumes the tasks and wakes the threads that `State.changed` returned.
+    func wakeWaiters(_ wake: Wake) {
+        for task in wake.tasks { task.resume() }
+        if wake.threads {
+            condition.lock()
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
 
     /// Records how late an open-loop request started behind its schedule, in ns.
     func recordLateness(_ ns: Int64) {
@@ -99,9 +209,12 @@ final class RunControl: Sendable {
 
     /// The run's summary so far.
     func summary() -> EngineRunSummary {
-        EngineRunSummary(
+        let (warmup, arrivals) = state.withLock { ($0.warmupTaken, $0.arrivalsTaken) }
+        return EngineRunSummary(
             completedRequests: completed.load(ordering: .relaxed),
             elapsed: .nanoseconds(clock.now()),
-            maxLateness: .nanoseconds(maxLatenessNs.load(ordering: .relaxed)))
+            maxLateness: .nanoseconds(maxLatenessNs.load(ordering: .relaxed)),
+            warmupRequests: warmup,
+            measuredRequests: isOpenLoop ? arrivals : nextMeasured.load(ordering: .relaxed))
     }
 }

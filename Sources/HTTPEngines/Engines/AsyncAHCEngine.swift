@@ -20,16 +20,17 @@ public struct AsyncAHCEngine: Engine {
     ) async throws -> EngineRunSummary {
         precondition(configuration.concurrency >= 1, "concurrency must be at least 1")
         try FileDescriptorLimit.raise(toAtLeast: configuration.concurrency * 2 + 64)
-        let control = RunControl(configuration: configuration, policy: policy, sink: sink)
+        let workers = RunControl.workerCount(for: configuration)
+        let control = RunControl(configuration: configuration, workers: workers, policy: policy, sink: sink)
         let transport = AsyncHTTPTransport(configuration: configuration, clock: control.clock)
-        let workers = min(configuration.concurrency, max(1, configuration.totalRequests))
 
         // The workers run in their own task: see `RunControl.awaitWithGrace`.
         let work = Task {
             await withDiscardingTaskGroup { group in
                 for _ in 0..<workers {
                     group.addTask {
-                        while let ticket = control.take() {
+                        var worker = RunControl.Worker()
+                        while let ticket = await control.take(&worker) {
                             await control.driveAsync(ticket) { attempt in
                                 await transport.send(requestID: Int64(ticket.id), attempt: attempt)
                             }

@@ -19,10 +19,10 @@ public struct AsyncCurlEngine: Engine {
     ) async throws -> EngineRunSummary {
         precondition(configuration.concurrency >= 1, "concurrency must be at least 1")
         try FileDescriptorLimit.raise(toAtLeast: configuration.concurrency * 2 + 64)
-        let control = RunControl(configuration: configuration, policy: policy, sink: sink)
+        let workers = RunControl.workerCount(for: configuration)
+        let control = RunControl(configuration: configuration, workers: workers, policy: policy, sink: sink)
         let driver = try CurlMultiDriver(maxConnections: configuration.concurrency) { control.isAborting }
         let url = configuration.baseURL + configuration.path
-        let workers = min(configuration.concurrency, max(1, configuration.totalRequests))
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
                 for _ in 0..<workers {
@@ -30,7 +30,8 @@ public struct AsyncCurlEngine: Engine {
                         let client = try? CurlEasyClient(
                             url: url, configuration: configuration, clock: control.clock
                         ) { control.isAborting }
-                        while let ticket = control.take() {
+                        var worker = RunControl.Worker()
+                        while let ticket = await control.take(&worker) {
                             await control.driveAsync(ticket) { attempt in
                                 guard let client else {
                                     let now = control.clock.now()

@@ -31,7 +31,8 @@ public struct AsyncEngine: Engine {
         precondition(configuration.concurrency >= 1, "concurrency must be at least 1")
         try FileDescriptorLimit.raise(toAtLeast: configuration.concurrency * 2 + 64)
         let target = try HTTPTarget(baseURL: configuration.baseURL, path: configuration.path)
-        let control = RunControl(configuration: configuration, policy: policy, sink: sink)
+        let workers = RunControl.workerCount(for: configuration)
+        let control = RunControl(configuration: configuration, workers: workers, policy: policy, sink: sink)
         // The first loops of the shared group, so that lag monitors and pinning see them; a dedicated group only
         // when more loops are asked for than the shared group has.
         let loopCount = max(1, configuration.eventLoops ?? Self.defaultEventLoops)
@@ -39,7 +40,6 @@ public struct AsyncEngine: Engine {
         let dedicated = loopCount > shared.count ? MultiThreadedEventLoopGroup(numberOfThreads: loopCount) : nil
         let loops = dedicated.map { Array($0.makeIterator()) } ?? Array(shared.prefix(loopCount))
         let executors = loops.map(EventLoopTaskExecutor.init)
-        let workers = min(configuration.concurrency, max(1, configuration.totalRequests))
 
         // The workers run in their own task: see `RunControl.awaitWithGrace`.
         let work = Task {
@@ -51,7 +51,8 @@ public struct AsyncEngine: Engine {
                             target: target, eventLoop: executor.eventLoop, clock: control.clock,
                             connectTimeout: configuration.connectTimeout,
                             requestTimeout: configuration.requestTimeout, naive: configuration.pooling == .naive)
-                        while let ticket = control.take() {
+                        var worker = RunControl.Worker()
+                        while let ticket = await control.take(&worker) {
                             await control.driveAsync(ticket) { attempt in
                                 await slot.send(requestID: Int64(ticket.id), attempt: attempt)
                             }

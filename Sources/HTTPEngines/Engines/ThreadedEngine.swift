@@ -16,7 +16,7 @@ public struct ThreadedEngine: Engine {
         _ configuration: EngineConfiguration, policy: any AttemptPolicy, sink: any SampleSink
     ) async throws -> EngineRunSummary {
         precondition(configuration.concurrency >= 1, "concurrency must be at least 1")
-        let workers = min(configuration.concurrency, max(1, configuration.totalRequests))
+        let workers = RunControl.workerCount(for: configuration)
         return try await BlockingRun.run(
             configuration, workers: workers, name: "threaded", policy: policy, sink: sink)
     }
