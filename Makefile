@@ -2,20 +2,23 @@
 SHELL := /bin/bash
 SYSTEM_PACKAGES := libsqlite3-dev sqlite3 gnuplot-nox libcurl4-openssl-dev pkg-config
 PERF_PACKAGES := wrk nginx-light
+# wrk is the reference engine specs may list in `engines`.
+EXPERIMENT_PACKAGES := wrk
 DB ?= results/lab.sqlite
 REPORTS ?= reports
 SPECS ?=
 ARGS ?=
 RELEASE := .build/release
 
-.PHONY: help install deps build release test lint format clean experiments experiments-quick report mock-server perf \
+.PHONY: help install deps build release test lint format clean experiments experiments-quick reproducibility report \
+	mock-server perf \
 	distributed-check
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-deps: ## Install the Debian packages the build needs, when missing.
-	@scripts/ensure-packages.sh $(SYSTEM_PACKAGES)
+deps: ## Install the Debian packages the build and the experiments need (wrk), when missing.
+	@scripts/ensure-packages.sh $(SYSTEM_PACKAGES) $(EXPERIMENT_PACKAGES)
 
 install: deps ## Install system packages when missing, then build (debug).
 	swift build
@@ -48,6 +51,13 @@ experiments-quick: release ## The quick profile (about 2 minutes) into results/q
 	@mkdir -p results
 	$(RELEASE)/experiments run $(SPECS) --quick --db results/quick.sqlite $(ARGS)
 	$(RELEASE)/report --format markdown --db results/quick.sqlite --out results/quick-report
+
+reproducibility: release ## Run engines and pooling again (results/repro.sqlite); compare each engine-to-wrk ratio with $(REPORTS)/.
+	@mkdir -p results
+	rm -f results/repro.sqlite results/repro.sqlite-wal results/repro.sqlite-shm
+	$(RELEASE)/experiments run experiments/engines.json experiments/pooling.json --db results/repro.sqlite $(ARGS)
+	$(RELEASE)/report --format markdown --db results/repro.sqlite --out results/repro-report
+	scripts/compare-wrk-ratios.py $(REPORTS) results/repro-report engines pooling --markdown $(REPORTS)/reproducibility.md
 
 report: release ## Render $(REPORTS)/ again from $(DB).
 	$(RELEASE)/report --format markdown --db $(DB) --out $(REPORTS)

@@ -126,6 +126,12 @@ public final class JSONLWriter {
             line.field("machine_total_s", machine?.totalSeconds)
             line.field("machine_busy_s", machine?.busySeconds)
             line.field("machine_steal_s", machine?.stealSeconds)
+            let reference = cell.reference
+            line.field("reference_requests", reference?.requests)
+            line.field("reference_rps", reference?.requestsPerSecond)
+            line.field("reference_p50_ns", reference?.p50Ns)
+            line.field("reference_p99_ns", reference?.p99Ns)
+            line.field("reference_errors", reference?.errors)
             line.end()
         }
     }
@@ -489,6 +495,13 @@ private enum JSONLLine: Decodable {
                     totalSeconds: total, busySeconds: try optional("machine_busy_s") ?? 0,
                     stealSeconds: try optional("machine_steal_s") ?? 0)
             }
+            var reference: ReferenceFigures?
+            if let rps: Double = try optional("reference_rps") {
+                reference = ReferenceFigures(
+                    requests: try optional("reference_requests") ?? 0, requestsPerSecond: rps,
+                    p50Ns: try optional("reference_p50_ns") ?? .nan, p99Ns: try optional("reference_p99_ns") ?? .nan,
+                    errors: try optional("reference_errors") ?? 0)
+            }
             self = .cell(
                 CellRecord(
                     id: try value("id"), cellKey: try value("cell_key"), runID: try value("run_id"),
@@ -498,7 +511,8 @@ private enum JSONLLine: Decodable {
                     error: try optional("error"), plannedRequests: try value("planned_requests"),
                     warmupRequests: try value("warmup_requests"), startedAt: try value("started_at"),
                     elapsedNs: try value("elapsed_ns"), maxLatenessNs: try value("max_lateness_ns"), client: client,
-                    server: server, serverSeed: try optional("server_seed"), machine: machine))
+                    server: server, serverSeed: try optional("server_seed"), machine: machine,
+                    reference: reference))
         case "sample":
             let errorClass: String = try value("error_class")
             self = .sample(

@@ -232,6 +232,7 @@ public final class LabStore {
         let client = cell.client
         let server = cell.server
         let machine = cell.machine
+        let reference = cell.reference
         try database.run(
             """
             UPDATE cells SET status = ?, error = ?, elapsed_ns = ?, max_lateness_ns = ?,
@@ -239,7 +240,8 @@ public final class LabStore {
                 server_requests = ?, server_connections = ?, server_service_mean_ns = ?,
                 server_service_p99_ns = ?, server_cpu_user_s = ?, server_cpu_sys_s = ?,
                 server_peak_rss_bytes = ?, server_counters = ?, machine_total_s = ?, machine_busy_s = ?,
-                machine_steal_s = ?
+                machine_steal_s = ?, planned_requests = ?, warmup_requests = ?, reference_requests = ?,
+                reference_rps = ?, reference_p50_ns = ?, reference_p99_ns = ?, reference_errors = ?
             WHERE id = ?
             """,
             [
@@ -255,6 +257,11 @@ public final class LabStore {
                 server?.peakRSSBytes.map { .integer($0) } ?? .null, server.map { .text($0.countersJSON) } ?? .null,
                 machine.map { .real($0.totalSeconds) } ?? .null, machine.map { .real($0.busySeconds) } ?? .null,
                 machine.map { .real($0.stealSeconds) } ?? .null,
+                .integer(Int64(cell.plannedRequests)), .integer(Int64(cell.warmupRequests)),
+                reference.map { .integer($0.requests) } ?? .null,
+                reference.map { .real($0.requestsPerSecond) } ?? .null,
+                reference.map { .real($0.p50Ns) } ?? .null, reference.map { .real($0.p99Ns) } ?? .null,
+                reference.map { .integer($0.errors) } ?? .null,
                 .integer(cell.id),
             ])
     }
@@ -362,6 +369,13 @@ public final class LabStore {
                 totalSeconds: total, busySeconds: row["machine_busy_s"].double ?? 0,
                 stealSeconds: row["machine_steal_s"].double ?? 0)
         }
+        var reference: ReferenceFigures?
+        if let rps = row["reference_rps"].double {
+            reference = ReferenceFigures(
+                requests: row["reference_requests"].int ?? 0, requestsPerSecond: rps,
+                p50Ns: row["reference_p50_ns"].double ?? .nan, p99Ns: row["reference_p99_ns"].double ?? .nan,
+                errors: row["reference_errors"].int ?? 0)
+        }
         return CellRecord(
             id: row["id"].int ?? 0, cellKey: row["cell_key"].string ?? "", runID: row["run_id"].int ?? 0,
             experiment: row["experiment"].string ?? "", engine: row["engine"].string ?? "",
@@ -372,6 +386,7 @@ public final class LabStore {
             warmupRequests: Int(row["warmup_requests"].int ?? 0),
             startedAt: row["started_at"].string ?? "", elapsedNs: row["elapsed_ns"].int ?? 0,
             maxLatenessNs: row["max_lateness_ns"].int ?? 0, client: client, server: server,
-            serverSeed: row["server_seed"].int.map { UInt64(bitPattern: $0) }, machine: machine)
+            serverSeed: row["server_seed"].int.map { UInt64(bitPattern: $0) }, machine: machine,
+            reference: reference)
     }
 }

@@ -113,14 +113,18 @@ public struct CellRecord: Sendable, Hashable, Codable {
     /// What the whole machine's CPUs did over the cell. Nil where /proc/stat is unreadable (not Linux) and in cells
     /// written before schema version 3.
     public var machine: MachineFigures?
+    /// A reference cell's figures (engine `wrk`, which stores no samples); nil in every other cell and in cells
+    /// written before schema version 4.
+    public var reference: ReferenceFigures?
 
     public init(
         id: Int64 = 0, cellKey: String, runID: Int64, experiment: String, engine: String, concurrency: Int,
         repetition: Int, params: String, seed: UInt64, status: String, error: String? = nil,
         plannedRequests: Int, warmupRequests: Int, startedAt: String, elapsedNs: Int64 = 0,
         maxLatenessNs: Int64 = 0, client: ResourceFigures? = nil, server: ServerFigures? = nil,
-        serverSeed: UInt64? = nil, machine: MachineFigures? = nil
+        serverSeed: UInt64? = nil, machine: MachineFigures? = nil, reference: ReferenceFigures? = nil
     ) {
+        self.reference = reference
         self.serverSeed = serverSeed
         self.machine = machine
         self.id = id
@@ -182,6 +186,28 @@ public struct MachineFigures: Sendable, Hashable, Codable {
         self.totalSeconds = totalSeconds
         self.busySeconds = busySeconds
         self.stealSeconds = stealSeconds
+    }
+}
+
+/// What a reference load generator (wrk) reported over one cell, which it measured itself: it stores no samples.
+public struct ReferenceFigures: Sendable, Hashable, Codable {
+    /// Requests completed over the measured run.
+    public var requests: Int64
+    /// Requests per second over the measured run.
+    public var requestsPerSecond: Double
+    /// Median latency, ns.
+    public var p50Ns: Double
+    /// 99th-percentile latency, ns.
+    public var p99Ns: Double
+    /// Responses other than 2xx or 3xx, plus socket errors (connect, read, write, timeout).
+    public var errors: Int64
+
+    public init(requests: Int64, requestsPerSecond: Double, p50Ns: Double, p99Ns: Double, errors: Int64) {
+        self.requests = requests
+        self.requestsPerSecond = requestsPerSecond
+        self.p50Ns = p50Ns
+        self.p99Ns = p99Ns
+        self.errors = errors
     }
 }
 

@@ -2,7 +2,7 @@
 /// A database whose version is higher than `Schema.current` was written by a newer build and is refused.
 enum Schema {
     /// The schema version this build writes.
-    static let current = 3
+    static let current = 4
 
     /// Migration `i` (1-based) takes a database from version i-1 to version i.
     static let migrations: [String] = [
@@ -129,6 +129,32 @@ enum Schema {
                c.machine_total_s, c.machine_busy_s, c.machine_steal_s,
                c.machine_busy_s - c.machine_steal_s - coalesce(c.cpu_user_s + c.cpu_sys_s, 0)
                    - coalesce(c.server_cpu_user_s + c.server_cpu_sys_s, 0) AS other_cpu_s
+        FROM cells c;
+        """,
+        // 4: the figures of a reference cell (engine `wrk`), which has no samples: requests completed, requests per
+        // second, p50 and p99 latency (ns) and errors (non-2xx/3xx responses plus socket errors), as wrk printed
+        // them; NULL in every other cell. `v_cells` shows them.
+        """
+        ALTER TABLE cells ADD COLUMN reference_requests INTEGER;
+        ALTER TABLE cells ADD COLUMN reference_rps REAL;
+        ALTER TABLE cells ADD COLUMN reference_p50_ns REAL;
+        ALTER TABLE cells ADD COLUMN reference_p99_ns REAL;
+        ALTER TABLE cells ADD COLUMN reference_errors INTEGER;
+        DROP VIEW v_cells;
+        CREATE VIEW v_cells AS
+        SELECT c.id AS cell_id, c.experiment, c.engine, c.concurrency, c.repetition, c.params, c.status,
+               c.planned_requests,
+               (SELECT count(*) FROM samples s WHERE s.cell_id = c.id AND s.is_final AND NOT s.is_warmup)
+                   AS requests,
+               (SELECT count(*) FROM samples s WHERE s.cell_id = c.id AND s.is_final AND NOT s.is_warmup
+                   AND s.error_class = 'ok') AS successes,
+               (SELECT count(*) FROM samples s WHERE s.cell_id = c.id AND NOT s.is_warmup) AS attempts,
+               c.elapsed_ns / 1e9 AS elapsed_s, c.cpu_user_s, c.cpu_sys_s, c.peak_rss_bytes,
+               c.server_requests, c.server_connections, c.server_service_mean_ns,
+               c.machine_total_s, c.machine_busy_s, c.machine_steal_s,
+               c.machine_busy_s - c.machine_steal_s - coalesce(c.cpu_user_s + c.cpu_sys_s, 0)
+                   - coalesce(c.server_cpu_user_s + c.server_cpu_sys_s, 0) AS other_cpu_s,
+               c.reference_requests, c.reference_rps, c.reference_p50_ns, c.reference_p99_ns, c.reference_errors
         FROM cells c;
         """,
     ]

@@ -188,6 +188,9 @@ struct ReportRenderer {
             databasePath: options.databaseLabel ?? options.databasePath, resamples: options.bootstrapResamples)
         for experiment in model.experiments {
             try writer.write(experiment.slug + "/cells.csv", CellsCSV.render(experiment))
+            if let ratios = ReferenceRatios.csv(experiment, resamples: options.bootstrapResamples) {
+                try writer.write(experiment.slug + "/" + ReferenceRatios.fileName, ratios)
+            }
             try writer.write(
                 experiment.slug + "/README.md",
                 renderer.page(for: experiment, charts: charts[experiment.slug] ?? [], status: status))

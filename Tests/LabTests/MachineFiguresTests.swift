@@ -140,7 +140,7 @@ import Testing
         #expect(try version(of: copy) == 1)
         do { _ = try LabStore.openForWriting(path: copy) }
         #expect(try version(of: copy) == Int64(Schema.current))
-        #expect(Schema.current == 3)
+        #expect(Schema.current == 4)
         let cells = try LabStore.openForReading(path: copy).cells()
         #expect(cells.map(\.cellKey) == keys && !keys.isEmpty)
         #expect(cells.allSatisfy { $0.machine == nil && $0.serverSeed == nil })

@@ -121,7 +121,7 @@ import Testing
         }
         let migrated = try LabStore.openForReading(path: copy)
         let version = try migrated.database.query("SELECT max(version) AS v FROM schema_version").first?["v"].int
-        #expect(version == 3)
+        #expect(version == 4)
         #expect(try migrated.cells().map(\.cellKey) == cells.map(\.cellKey))
         #expect(try migrated.cells().allSatisfy { $0.machine == nil })
     }

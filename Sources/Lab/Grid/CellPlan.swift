@@ -5,8 +5,8 @@ import HTTPEngines
 public struct CellPlan: Sendable, Hashable {
     /// The experiment's name.
     public var experiment: String
-    /// The engine.
-    public var engine: EngineKind
+    /// The engine (or `wrk`).
+    public var engine: CellEngine
     /// Every parameter, defaults included, plus `engine`.
     public var parameters: [String: ParameterValue]
     /// Repetition index, from 0.

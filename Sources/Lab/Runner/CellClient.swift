@@ -31,10 +31,14 @@ struct CellClient {
     func run(record: inout CellRecord, store: LabStore, jsonl: JSONLWriter?) async throws -> Outcome {
         let seed = cell.seed(master: spec.seed)
         var configuration = cell.engineConfiguration(
-            baseURL: baseURL, requests: spec.requests(concurrency: cell.concurrency), warmup: spec.warmup, seed: seed)
+            baseURL: baseURL, requests: spec.requests(concurrency: cell.concurrency), warmup: spec.warmup, seed: seed,
+            minMeasuredSeconds: spec.minMeasuredSeconds)
         if let targetPath { configuration.path = targetPath }
         let policy = try ResilienceSettings(cell: cell, baseJSON: spec.resilienceJSON).policy(seed: seed)
 
+        guard let kind = cell.engine.kind else {
+            throw LabError("the cell `\(cell.engine)` is a reference cell, which the runner runs with WrkCell")
+        }
         ProcessFigures.resetPeakRSS()
         let machineBefore = ProcessFigures.machineSnapshot()
         let before = ResourceUsage.current()
@@ -42,7 +46,7 @@ struct CellClient {
             store: store, jsonl: jsonl, cellID: record.id, origin: .now, recorder: RecorderSettings(cell: cell))
         let result: Result<EngineRunSummary, Error>
         do {
-            result = .success(try await makeEngine(cell.engine).run(configuration, policy: policy, sink: sink))
+            result = .success(try await makeEngine(kind).run(configuration, policy: policy, sink: sink))
         } catch {
             result = .failure(error)
         }
@@ -65,6 +69,13 @@ struct CellClient {
             record.status = "complete"
             record.elapsedNs = summary.elapsed.nanoseconds
             record.maxLatenessNs = summary.maxLateness.nanoseconds
+            // What the engine actually ran: its warm-up is at least one request per worker, and a minimum measured
+            // duration can measure more than `requests`.
+            // An engine that reports no counts (both 0) keeps the planned ones.
+            if summary.measuredRequests > 0 || summary.warmupRequests > 0 {
+                record.plannedRequests = summary.measuredRequests
+                record.warmupRequests = summary.warmupRequests
+            }
             return summaryLine(completed: summary.completedRequests, stored: stored, elapsedNs: record.elapsedNs)
         case .failure(let error):
             record.status = "failed"

@@ -8,7 +8,9 @@ extension CellPlan {
     private func word(_ name: String) -> String { self[name].description }
 
     /// The engine configuration of this cell against `baseURL`.
-    func engineConfiguration(baseURL: String, requests: Int, warmup: Int, seed: UInt64) -> EngineConfiguration {
+    func engineConfiguration(
+        baseURL: String, requests: Int, warmup: Int, seed: UInt64, minMeasuredSeconds: Double? = nil
+    ) -> EngineConfiguration {
         let load: LoadModel
         switch word("load") {
         case "fixed": load = .openFixed(rate: number("rate"))
@@ -19,7 +21,8 @@ extension CellPlan {
             baseURL: baseURL, path: word("path"), concurrency: concurrency,
             pooling: word("pooling") == "naive" ? .naive : .pooled, load: load, requests: requests,
             warmupRequests: warmup, connectTimeout: .milliseconds(Int64(number("connectTimeoutMs"))),
-            requestTimeout: .milliseconds(Int64(number("timeoutMs"))), seed: seed)
+            requestTimeout: .milliseconds(Int64(number("timeoutMs"))), seed: seed,
+            minimumMeasuredDuration: minMeasuredSeconds.map { .nanoseconds(Int64(($0 * 1e9).rounded())) })
     }
 
     /// The mock server's configuration for this cell as a JSON object: the spec's `server` settings with

@@ -36,6 +36,9 @@ public struct RunOptions: Sendable {
     /// The `experiments` binary that runs `cell-child`. Default: `experiments` beside the running executable (the
     /// running executable itself, in `experiments run`).
     public var cellExecutable: String?
+    /// Finds an external program by name (wrk, for specs that list it), nil when it is not installed. Default: the
+    /// PATH (and the sbin folders).
+    public var findTool: @Sendable (String) -> String? = { ExternalTools.find($0) }
 
     public init(specPaths: [String]) {
         self.specPaths = specPaths
@@ -80,6 +83,9 @@ public struct ExperimentRunner: Sendable {
                 problems += error.errors
             }
         }
+        if !options.dryRun {
+            problems += specs.compactMap { $0.missingReferenceTool(find: options.findTool) }
+        }
         if !problems.isEmpty { throw SpecErrors(errors: problems) }
         let target = try options.target.map(TargetServer.init)
 
@@ -104,8 +110,11 @@ public struct ExperimentRunner: Sendable {
                 output("\(spec.name): \(cells.count) cells")
                 for cell in cells {
                     let requests = spec.requests(concurrency: cell.concurrency)
+                    let length =
+                        cell.engine == .wrk
+                        ? "seconds=\(spec.referenceSeconds)" : "requests=\(spec.warmup)+\(requests)"
                     output(
-                        "  \(cell.key)  \(cell.label(axes: spec.axisNames))  requests=\(spec.warmup)+\(requests)  "
+                        "  \(cell.key)  \(cell.label(axes: spec.axisNames))  \(length)  "
                             + "seed=\(cell.seed(master: spec.seed)) serverSeed=\(cell.serverSeed(master: spec.seed))")
                 }
             }
@@ -243,7 +252,8 @@ public struct ExperimentRunner: Sendable {
             cellKey: cell.key, runID: run.id, experiment: spec.name, engine: cell.engine.rawValue,
             concurrency: cell.concurrency, repetition: cell.repetition,
             params: cell.canonicalParameters, seed: cell.seed(master: spec.seed), status: "running",
-            plannedRequests: spec.requests(concurrency: cell.concurrency), warmupRequests: spec.warmup,
+            plannedRequests: cell.engine == .wrk ? 0 : spec.requests(concurrency: cell.concurrency),
+            warmupRequests: cell.engine == .wrk ? 0 : spec.warmup,
             startedAt: Timestamp.now(), serverSeed: serverSeed)
         record.id = try store.insertCell(record)
 
@@ -257,7 +267,13 @@ public struct ExperimentRunner: Sendable {
 
         let summary: String
         var events: [EventRecord]
-        if let processes {
+        if cell.engine == .wrk {
+            // wrk is a process of its own already: the runner starts it, from its own (the client's) CPUs.
+            let wrk = WrkCell(
+                executable: WrkCell.locate(find: options.findTool) ?? "wrk", cell: cell, spec: spec, baseURL: baseURL)
+            summary = await wrk.run(record: &record)
+            events = []
+        } else if let processes {
             let job = CellJob(
                 specPath: spec.path, specText: spec.text, quick: options.quick, cellKey: cell.key, baseURL: baseURL,
                 targetPath: target?.path, run: run, cell: record, database: processes.paths(cellID: record.id).database)
@@ -335,6 +351,9 @@ public struct ExperimentRunner: Sendable {
             ], cellID: record.id)
         record.status = child.status
         record.error = child.error
+        record.plannedRequests = child.plannedRequests
+        record.warmupRequests = child.warmupRequests
+        record.reference = child.reference
         record.elapsedNs = child.elapsedNs
         record.maxLatenessNs = child.maxLatenessNs
         record.client = child.client

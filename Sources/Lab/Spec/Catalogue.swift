@@ -44,14 +44,18 @@ public enum Catalogue {
     }
 
     /// A rough estimate of a cell's duration: requests divided by the Little's-law rate, or by the open-loop
-    /// rate, plus a fixed per-cell overhead.
+    /// rate (closed loop: at least `minMeasuredSeconds`), plus a fixed per-cell overhead; a `wrk` cell's run length,
+    /// with its 1 s warm-up run when the spec has a warm-up.
     static func estimatedSeconds(_ cell: CellPlan, spec: ExperimentSpec) -> Double {
+        if cell.engine == .wrk { return Double(spec.referenceSeconds) + (spec.warmup > 0 ? 1 : 0) + 0.3 }
         let requests = Double(spec.warmup + spec.requests(concurrency: cell.concurrency))
         let latency = max(cell["latencyMs"].number ?? 0, 0.1) / 1000
         let concurrency = Double(cell.concurrency)
         var rate = min(concurrency / latency, 8000)
         if cell["load"] != .string("closed") { rate = min(rate, cell["rate"].number ?? rate) }
-        return requests / max(rate, 1) + 0.3
+        let seconds = requests / max(rate, 1)
+        let closed = cell["load"] == .string("closed")
+        return (closed ? max(seconds, spec.minMeasuredSeconds ?? 0) : seconds) + 0.3
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -39,7 +39,7 @@ extension ExperimentSpec {
                 report(error, cell: cell, parameters: Self.serverParameters, section: "server")
             }
         }
-        return problems + unusedSettingProblems()
+        return problems + unusedSettingProblems() + referenceProblems()
     }
 
     /// Settings the spec gives that no cell would run with, because the cell parameters win: a

@@ -7,9 +7,13 @@ import Reporting
 extension ExperimentSpec {
     static let topLevelKeys = [
         "name", "question", "engines", "axes", "fixed", "filters", "requests", "requestsPerWorker", "warmup",
-        "repetitions", "seed", "server", "resilience", "quick", "notes", "answer",
+        "minMeasuredSeconds", "repetitions", "seed", "server", "resilience", "quick", "notes", "answer",
     ]
-    static let quickKeys = ["requests", "requestsPerWorker", "warmup", "repetitions", "axes", "fixed"]
+    static let quickKeys = [
+        "requests", "requestsPerWorker", "warmup", "minMeasuredSeconds", "repetitions", "axes", "fixed",
+    ]
+    /// The largest `minMeasuredSeconds`: one day.
+    static let maximumMeasuredSeconds = 86_400.0
 
     /// Reads and validates a spec file. With `quick`, the spec's `quick` overrides apply.
     /// - Throws: `SpecErrors` listing every problem, each naming the file, the key path and what is allowed.
@@ -108,6 +112,24 @@ private struct Validator {
             return def
         }
         return int
+    }
+
+    /// A number of seconds above 0 and at most `ExperimentSpec.maximumMeasuredSeconds`, or `def` when absent.
+    mutating func seconds(_ value: Any?, _ keyPath: String, default def: Double?) -> Double? {
+        guard let value else { return def }
+        let allowed =
+            "a number of seconds above 0 and at most \(format(ExperimentSpec.maximumMeasuredSeconds)), "
+            + "such as 2 or 0.5"
+        guard let number = value as? NSNumber, !isBool(number), number.doubleValue.isFinite else {
+            fail(keyPath, "expected \(allowed), found \(describe(value))")
+            return def
+        }
+        let seconds = number.doubleValue
+        guard seconds > 0, seconds <= ExperimentSpec.maximumMeasuredSeconds else {
+            fail(keyPath, "\(format(seconds)) is out of range; use \(allowed)")
+            return def
+        }
+        return seconds
     }
 
     mutating func string(_ value: Any?, _ keyPath: String, required: Bool) -> String? {
@@ -276,12 +298,12 @@ private struct Validator {
                     var values: [ParameterValue] = []
                     for item in items {
                         if key == "engine" {
-                            if let word = item as? String, EngineKind(rawValue: word) != nil {
+                            if let word = item as? String, CellEngine(rawValue: word) != nil {
                                 values.append(.string(word))
                             } else {
                                 fail(
                                     keyPath,
-                                    "expected an engine (\(EngineKind.allCases.map(\.rawValue).joined(separator: ", "))), found \(describe(item))"
+                                    "expected an engine (\(CellEngine.allCases.map(\.rawValue).joined(separator: ", "))), found \(describe(item))"
                                 )
                             }
                         } else if let parsed = parameter(key, item, keyPath) {
@@ -316,12 +338,12 @@ private struct Validator {
         }
         _ = string(dict["notes"], "notes", required: false)
 
-        var engines: [EngineKind] = []
+        var engines: [CellEngine] = []
         if let list = dict["engines"] as? [Any] {
             if list.isEmpty { fail("engines", "is empty; list at least one of sync, threaded, async") }
             for (index, item) in list.enumerated() {
-                let allowed = EngineKind.allCases.map(\.rawValue)
-                if let word = item as? String, let kind = EngineKind(rawValue: word) {
+                let allowed = CellEngine.allCases.map(\.rawValue)
+                if let word = item as? String, let kind = CellEngine(rawValue: word) {
                     if engines.contains(kind) { fail("engines[\(index)]", "`\(word)` appears twice") }
                     engines.append(kind)
                 } else {
@@ -345,6 +367,7 @@ private struct Validator {
         var requests = integer(dict["requests"], "requests", range: 1...10_000_000, default: 200)
         var perWorker = integer(dict["requestsPerWorker"], "requestsPerWorker", range: 0...1_000_000, default: 0)
         var warmup = integer(dict["warmup"], "warmup", range: 0...1_000_000, default: 0)
+        var minMeasuredSeconds = seconds(dict["minMeasuredSeconds"], "minMeasuredSeconds", default: nil)
         var repetitions = integer(dict["repetitions"], "repetitions", range: 1...100, default: 1)
         let seed = integer(dict["seed"], "seed", range: 0...Int.max, default: 1)
         let filters = self.filters(dict["filters"], "filters")
@@ -358,6 +381,12 @@ private struct Validator {
             let quickPerWorker = integer(
                 quickDict["requestsPerWorker"], "quick.requestsPerWorker", range: 0...1_000_000, default: perWorker)
             let quickWarmup = integer(quickDict["warmup"], "quick.warmup", range: 0...1_000_000, default: warmup)
+            // `null` switches the minimum off, so that a quick run is sized by count and two runs of it store the
+            // same number of samples per cell (`make distributed-check` compares them).
+            let quickMinMeasured =
+                quickDict["minMeasuredSeconds"] is NSNull
+                ? nil
+                : seconds(quickDict["minMeasuredSeconds"], "quick.minMeasuredSeconds", default: minMeasuredSeconds)
             let quickRepetitions = integer(
                 quickDict["repetitions"], "quick.repetitions", range: 1...100, default: repetitions)
             if quick {
@@ -372,6 +401,7 @@ private struct Validator {
                 (requests, perWorker, warmup, repetitions) = (
                     quickRequests, quickPerWorker, quickWarmup, quickRepetitions
                 )
+                minMeasuredSeconds = quickMinMeasured
             }
         }
         for axis in axes where fixed[axis.name] != nil {
@@ -439,7 +469,8 @@ private struct Validator {
         return ExperimentSpec(
             name: name, question: question, engines: engines, axes: axes, fixed: fixed, filters: filters,
             requests: requests, requestsPerWorker: perWorker, resilienceJSON: resilienceJSON, warmup: warmup,
-            repetitions: repetitions, seed: UInt64(seed), serverJSON: serverJSON,
+            minMeasuredSeconds: minMeasuredSeconds, repetitions: repetitions, seed: UInt64(seed),
+            serverJSON: serverJSON,
             needsMockServer: needsMock, path: file, text: text)
     }
 

@@ -7,8 +7,8 @@ public struct ExperimentSpec: Sendable {
     public var name: String
     /// The question the experiment answers.
     public var question: String
-    /// Engines to compare, in spec order.
-    public var engines: [EngineKind]
+    /// Engines to compare, in spec order (`wrk`, the reference load generator, among them when listed).
+    public var engines: [CellEngine]
     /// Sweep axes: parameter name → values, in value order given.
     public var axes: [(name: String, values: [ParameterValue])]
     /// Fixed parameter values (defaults for everything not set are added by the grid).
@@ -23,6 +23,11 @@ public struct ExperimentSpec: Sendable {
     public var resilienceJSON: String
     /// Logical warm-up requests per cell, recorded but excluded from statistics.
     public var warmup: Int
+    /// Closed loop: the shortest measured phase of a cell, seconds; measured requests keep starting after `requests`
+    /// until it has passed. Also the length of a `wrk` cell (rounded up to whole seconds, at least 1). Nil (unset):
+    /// cells run by count, and `wrk` for 1 s. Like `requests`, it is no cell parameter, so it changes no cell id or
+    /// seed.
+    public var minMeasuredSeconds: Double?
     /// Repetitions of every grid point.
     public var repetitions: Int
     /// The master seed.
@@ -38,6 +43,12 @@ public struct ExperimentSpec: Sendable {
 }
 
 extension ExperimentSpec {
+    /// How long a `wrk` cell runs: `minMeasuredSeconds` rounded up to whole seconds (wrk's `-d` takes whole
+    /// seconds), at least 1.
+    public var referenceSeconds: Int {
+        max(1, Int((minMeasuredSeconds ?? 1).rounded(.up)))
+    }
+
     /// Measured logical requests of a cell at `concurrency`.
     public func requests(concurrency: Int) -> Int {
         max(requests, concurrency * requestsPerWorker)

@@ -28,6 +28,8 @@ public struct ExperimentModel: Sendable {
     var cells: [[CellStatistics]]
     /// Events of the cells that have any, by cell id.
     var events: [Int64: [EventRecord]]
+    /// Complete reference cells (engine `wrk`): no samples, so in no point; `ReferenceRatios` reads them.
+    var referenceCells: [CellRecord] = []
 }
 
 extension ExperimentModel {

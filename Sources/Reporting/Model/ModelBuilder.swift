@@ -79,6 +79,8 @@ enum ModelBuilder {
         name: String, slug: String, run: RunRecord, cells: [CellRecord], store: LabStore, resamples: Int
     ) throws -> ExperimentModel {
         let spec = ReportSpec(specText: run.specText, fallbackName: name)
+        let referenceCells = cells.filter { $0.engine == ReferenceRatios.engine }
+        let cells = cells.filter { $0.engine != ReferenceRatios.engine }
         // Samples are streamed later, one point at a time, so only one point's histograms are in memory at once.
         let stats = cells.map(CellStatistics.init(cell:))
         // Group repetitions into points.
@@ -135,7 +137,7 @@ enum ModelBuilder {
         return ExperimentModel(
             name: name, slug: slug, spec: spec, run: run, runIDs: Array(Set(cells.map(\.runID))).sorted(),
             engines: engines, varyingAxes: varying, points: points, cellCount: cells.count, sampleCount: samples,
-            histograms: histograms, cells: drafts.map(\.cells), events: events)
+            histograms: histograms, cells: drafts.map(\.cells), events: events, referenceCells: referenceCells)
     }
 
     static func value(of axis: String, in cell: CellStatistics) -> JSONValue {
