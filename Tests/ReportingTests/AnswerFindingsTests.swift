@@ -117,8 +117,14 @@ struct AnswerFindingsTests {
                 )
             }
             let keys = ordered.map { $0[column("cell_key")] }
+            // A point whose server never had its nominal concurrency in service carries the § mark (`LoadCheck`).
+            let peaks = ordered.compactMap { Double($0[column("server_in_flight_peak")]) }
+            let missed = LoadCheck.missedConcurrency(
+                serverPeak: peaks.isEmpty ? nil : Statistics.median(peaks),
+                nominal: Int(ordered[0][column("concurrency")])!)
             var row = [
-                ordered[0][column("concurrency")], ordered[0][column("param.backoff")], "\(ordered.count)",
+                ordered[0][column("concurrency")],
+                ordered[0][column("param.backoff")] + (missed ? " \(LoadCheck.closedMark)" : ""), "\(ordered.count)",
             ]
             for id in ["server_calls", "completion_s"] {
                 let metric = try #require(Metric.named(id))

@@ -45,6 +45,41 @@ extension ChartPlanner {
     /// when it compares this axis, else the figures its kind is known for, else the first three of success rate,
     /// p99 latency, server connections and dropped samples that differ between points (a flat 100% says nothing).
     static func treatmentMetrics(_ experiment: ExperimentModel, treatment: String) -> [PlotMetric] {
+        treatmentPanels(experiment, treatment: treatment).metrics
+    }
+
+    /// The treatment chart's metrics (at most three), and the candidates passed over on the way because every
+    /// point had the same value (a flat line at one value says nothing), with that value as printed.
+    static func treatmentPanels(_ experiment: ExperimentModel, treatment: String) -> (
+        metrics: [PlotMetric], flat: [(metric: PlotMetric, value: String)]
+    ) {
+        var metrics: [PlotMetric] = []
+        var flat: [(metric: PlotMetric, value: String)] = []
+        for metric in treatmentCandidates(experiment, treatment: treatment) where metrics.count < 3 {
+            if let value = constantValue(metric, in: experiment) {
+                flat.append((metric, value))
+            } else {
+                metrics.append(metric)
+            }
+        }
+        return (metrics, flat)
+    }
+
+    /// The value every point of the experiment has for `metric`, as printed (equal within rounding), when there
+    /// are at least two points with it and no point has another; nil otherwise.
+    static func constantValue(_ metric: PlotMetric, in experiment: ExperimentModel) -> String? {
+        let values = experiment.points.compactMap { value($0, metric)?.y }
+        guard values.count >= 2 else { return nil }
+        let format: (Double) -> String = { y in
+            let raw = y / metric.scale
+            return Metric.named(metric.id)?.format(raw) ?? Format.significant(raw)
+        }
+        let printed = Set(values.map { Format.significant($0) })
+        return printed.count == 1 ? format(values[0]) : nil
+    }
+
+    /// Every metric a treatment axis could be judged by, in order of preference, that some point has.
+    static func treatmentCandidates(_ experiment: ExperimentModel, treatment: String) -> [PlotMetric] {
         var candidates: [PlotMetric]
         if let answer = experiment.spec.answer, answer.compare == treatment, !answer.metrics.isEmpty {
             candidates = answer.metrics.compactMap(PlotMetric.catalogue)
@@ -58,7 +93,7 @@ extension ChartPlanner {
             ]
             candidates = generic.compactMap { $0 }.filter { varies($0, with: treatment, in: experiment) }
         }
-        return Array(candidates.filter { has($0, in: experiment) }.prefix(3))
+        return candidates.filter { has($0, in: experiment) }
     }
 
     /// The treatment chart: the treatment's metrics against the numeric x axis, one line per treatment value
@@ -69,7 +104,7 @@ extension ChartPlanner {
         guard let x else { return nil }
         // Two categorical axes and no number: the first is on x and the second among its series; one chart.
         if x != treatment, categoryIndex(experiment, axis: x) != nil { return nil }
-        let metrics = treatmentMetrics(experiment, treatment: treatment)
+        let (metrics, flat) = treatmentPanels(experiment, treatment: treatment)
         guard !metrics.isEmpty else { return nil }
         var name =
             backoffAxes.contains(treatment) ? "backoff" : budgetAxes.contains(treatment) ? "budget" : "treatment"
@@ -88,11 +123,16 @@ extension ChartPlanner {
             x == treatment
             ? "per \(treatment) value, as points side by side (categories are not joined)"
             : "against \(x), one line per \(treatment) value"
+        var caption = "\(layout) Each \(form)."
+        for item in flat {
+            caption += " \(item.metric.title.capitalizedFirst) is not drawn: it was \(item.value) at every point, "
+            caption += "whatever the \(treatment), a flat line (see the tables)."
+        }
         return metricChart(
             experiment, name: name,
             title: "\(experiment.name): \(what) " + (x == treatment ? "per \(treatment)" : "vs \(x) per \(treatment)"),
             heading: "\(what.prefix(1).uppercased() + what.dropFirst()) per \(treatment)",
-            caption: "\(layout) Each \(form).", metrics: metrics, axis: x, groups: groups(experiment, xAxis: x))
+            caption: caption, metrics: metrics, axis: x, groups: groups(experiment, xAxis: x))
     }
 
     /// Client peak RSS and CPU per request against concurrency (log x; CPU on a log y axis).

@@ -285,8 +285,10 @@ extension ChartPlanner {
         }
         let perRow = columns == 1 ? panels.count : columns
         let note = barsNote(experiment, metrics: metrics)
+        let overlaps = coincidingNote(panels, axis: axis)
         return Chart(
-            name: name, title: title, heading: heading, caption: caption + " " + note, panels: panels,
+            name: name, title: title, heading: heading,
+            caption: caption + (overlaps.isEmpty ? "" : " " + overlaps) + " " + note, panels: panels,
             size: (Swift.max(960, Swift.min(600 * perRow, 2400)), rowHeight(panels, columns: perRow) * rowCount),
             rows: rowCount)
     }
@@ -296,6 +298,42 @@ extension ChartPlanner {
     static func rowHeight(_ panels: [ChartPanel], columns: Int) -> Int {
         let most = panels.map(\.series.count).max() ?? 0
         return columns > 1 ? 560 + 22 * Swift.max(0, most - 4) : 560 + 11 * Swift.max(0, most - 6)
+    }
+
+    /// Series of a panel that lie on top of each other: the same x values and the same y at each, within rounding
+    /// (three significant digits, as the tables print them), in series order; only groups of two or more.
+    static func coinciding(_ panel: ChartPanel) -> [[String]] {
+        guard !panel.categoricalX else { return [] }
+        var order: [String] = []
+        var titles: [String: [String]] = [:]
+        for series in panel.series where !series.points.isEmpty {
+            let key = series.points.map { "\($0.x)=\(Format.significant($0.y))" }.joined(separator: ";")
+            if titles[key] == nil { order.append(key) }
+            titles[key, default: []].append(series.title)
+        }
+        return order.compactMap { titles[$0]!.count > 1 ? titles[$0]! : nil }
+    }
+
+    /// The caption's sentences on series drawn on top of each other, naming the panel and the series, so a reader
+    /// does not take a hidden line for a missing one; "" when none coincide.
+    static func coincidingNote(_ panels: [ChartPanel], axis: String?) -> String {
+        var sentences: [String] = []
+        for panel in panels {
+            let sets = coinciding(panel)
+            guard !sets.isEmpty else { continue }
+            let lists = sets.map { titles in
+                let quoted = titles.map { "\"\($0)\"" }
+                return quoted.count == 2
+                    ? quoted.joined(separator: " and ")
+                    : quoted.dropLast().joined(separator: ", ") + " and " + quoted.last!
+            }
+            let place = panel.title.isEmpty ? "" : "In the \(panel.title) panel, "
+            let verb = place.isEmpty ? "These series coincide" : "these series coincide"
+            sentences.append(
+                "\(place)\(verb) (equal within rounding at every \(axis ?? "point")), so the line drawn last hides the "
+                    + "others: " + lists.joined(separator: "; ") + ".")
+        }
+        return sentences.joined(separator: " ")
     }
 
     /// The caption's sentence on what the bars are, from the estimates drawn.

@@ -212,8 +212,21 @@ extension ChartPlanner {
             panels: panels, size: (960, panels.count > 1 ? 820 : 560), rows: panels.count)
     }
 
-    /// Queue depth, memory and scheduling lag over time, per engine at its highest concurrency (repetition 0).
+    /// Settings of the sample-recording pipeline; an experiment that sets or sweeps one studies the pipeline.
+    static let pipelineSettings = ["recorderPolicy", "recorderCapacity", "recorderBatch", "writerDelayMs"]
+
+    /// Whether the experiment studies the sample pipeline: its spec sets or sweeps a pipeline setting, or some
+    /// cell dropped samples. Every cell records queue-depth and memory events, so their presence says nothing.
+    static func hasPipelineData(_ experiment: ExperimentModel) -> Bool {
+        let named = experiment.spec.axes.map(\.name) + experiment.spec.fixed.map(\.name) + experiment.varyingAxes
+        if named.contains(where: pipelineSettings.contains) { return true }
+        return experiment.events.values.contains { events in events.contains { $0.kind == "pipeline_dropped" } }
+    }
+
+    /// Queue depth, memory and scheduling lag over time, per engine at its highest concurrency (repetition 0), for
+    /// an experiment that studies the sample pipeline (`hasPipelineData`).
     static func pipelineChart(_ experiment: ExperimentModel) -> Chart? {
+        guard hasPipelineData(experiment) else { return nil }
         let kinds: [(kind: String, title: String, label: String, scale: Double)] = [
             ("queue_depth", "queue depth", "queue depth (items)", 1),
             ("rss_bytes", "memory", "resident memory (MiB)", 1_048_576),

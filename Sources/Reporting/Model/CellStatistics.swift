@@ -95,6 +95,12 @@ struct CellStatistics: Sendable {
     /// Per-cell latency percentiles, ns, kept when the histograms are released.
     var p50Ns = Double.nan
     var p99Ns = Double.nan
+    /// Sum over measured attempts of the time each was in flight (start to end), ns.
+    var attemptBusyNs = 0.0
+    /// The most measured attempts in flight at once (client side); computed by `load(from:)`.
+    var clientPeakInFlight = 0
+    /// Start and end of each measured attempt with a positive duration, ns; emptied once the peak is computed.
+    var inFlightIntervals: [(start: Int64, end: Int64)] = []
 
     init(cell: CellRecord) {
         self.cell = cell
@@ -119,6 +125,13 @@ struct CellStatistics: Sendable {
             p50Ns = Double(values[0])
             p99Ns = Double(values[1])
         }
+        finishInFlight()
+    }
+
+    /// Computes the client's peak in flight from the intervals collected by `add` and releases them.
+    mutating func finishInFlight() {
+        clientPeakInFlight = InFlight.peak(inFlightIntervals)
+        inFlightIntervals = []
     }
 
     /// Adds one sample; `firstAttempts` holds first attempts of requests whose final attempt is still to come.
@@ -130,6 +143,10 @@ struct CellStatistics: Sendable {
         }
         attempts += 1
         if sample.attempt > maxAttempt { maxAttempt = sample.attempt }
+        if sample.endNs > sample.startNs {
+            attemptBusyNs += Double(sample.endNs - sample.startNs)
+            inFlightIntervals.append((sample.startNs, sample.endNs))
+        }
         if sample.attempt == 1 {
             firstAttemptCount += 1
             if sample.startNs - sample.intendedNs > Self.lateNs { lateFirstAttempts += 1 }
@@ -223,6 +240,33 @@ struct CellStatistics: Sendable {
             if status.hasPrefix("2") { accepted += value } else { rejected += value }
         }
         return (accepted, rejected)
+    }
+
+    /// The time-weighted mean of measured attempts in flight over the measured span (first intended send to last
+    /// end): their summed durations over the span; nil without a span.
+    var clientMeanInFlight: Double? {
+        guard lastEndNs > firstIntendedNs else { return nil }
+        return attemptBusyNs / Double(lastEndNs - firstIntendedNs)
+    }
+
+    /// The mock server's largest number of requests in service at once (`peakInFlight` of its counters, warm-up
+    /// included); nil without its counters, and when it counted none in service (it does not count `/health`).
+    var serverPeakInFlight: Double? {
+        guard let text = cell.server?.countersJSON, let peak = JSONValue.parse(text)?["peakInFlight"]?.numberValue,
+            peak > 0
+        else { return nil }
+        return peak
+    }
+
+    /// The time-weighted mean of requests in service at the mock server over the engine run (warm-up included on
+    /// both sides), by Little's law: requests served × mean service time / the run's wall time; nil without its
+    /// counters or a wall time, and when it counted no request in service (`/health` only).
+    var serverMeanInFlight: Double? {
+        guard let server = cell.server, server.requests > 0, server.serviceMeanNs > 0, cell.elapsedNs > 0 else {
+            return nil
+        }
+        if JSONValue.parse(server.countersJSON)?["peakInFlight"]?.numberValue == 0 { return nil }
+        return Double(server.requests) * server.serviceMeanNs / Double(cell.elapsedNs)
     }
 
     /// Client CPU seconds (user + sys); nil when not recorded.

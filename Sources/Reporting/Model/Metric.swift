@@ -97,8 +97,10 @@ extension Metric {
         list.append(
             Metric(id: "client_cpu_us_per_request", label: "client CPU per request", unit: "µs", better: .lower) {
                 cell, _ in
+                // The CPU is measured over the whole cell, so it is shared over every logical request the cell ran,
+                // warm-up included (as the server's CPU is over every request it served).
                 guard let cpu = cell.cpuSeconds, cell.finals > 0 else { return nil }
-                return cpu / Double(cell.finals) * 1e6
+                return cpu / Double(cell.finals + cell.warmupFinals) * 1e6
             })
         list.append(
             Metric(id: "server_cpu_us_per_request", label: "server CPU per request", unit: "µs", better: .lower) {
@@ -185,6 +187,28 @@ extension Metric {
             ) { cell, _ in
                 guard PointSummary.isOpenLoop(cell.params), cell.firstAttemptCount > 0 else { return nil }
                 return Double(cell.lateFirstAttempts) / Double(cell.firstAttemptCount)
+            })
+        // Achieved concurrency. The client's figures come from the stored samples, so they are left out when the
+        // recording pipeline dropped some.
+        list.append(
+            Metric(
+                id: "client_in_flight_peak", label: "client peak in flight", unit: "", better: .higher, style: .count
+            ) { cell, events in
+                (EventFigures.pipeline(events)?.dropped ?? 0) > 0 || cell.attempts == 0
+                    ? nil : Double(cell.clientPeakInFlight)
+            })
+        list.append(
+            Metric(id: "client_in_flight_mean", label: "client mean in flight", unit: "", better: .higher) {
+                cell, events in
+                (EventFigures.pipeline(events)?.dropped ?? 0) > 0 ? nil : cell.clientMeanInFlight
+            })
+        list.append(
+            Metric(
+                id: "server_in_flight_peak", label: "server peak in service", unit: "", better: .higher, style: .count
+            ) { cell, _ in cell.serverPeakInFlight })
+        list.append(
+            Metric(id: "server_in_flight_mean", label: "server mean in service", unit: "", better: .higher) {
+                cell, _ in cell.serverMeanInFlight
             })
         list.append(
             Metric(id: "event_loop_lag_p95_ms", label: "event-loop lag p95", unit: "ms", better: .lower) {

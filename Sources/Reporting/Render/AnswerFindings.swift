@@ -128,6 +128,8 @@ enum AnswerFindings {
                     row.append(view.treatment(point))
                     row.append("\(point.repetitions)")
                     row = row.map(Markdown.escape)
+                    // A point not measured at the load it names (see `LoadCheck`): marked beside its treatment.
+                    row[row.count - 2] += LoadCheck.mark(point)
                     row += metrics.map { metric in
                         point.metrics[metric.id].map { Format.estimate($0, metric.format) } ?? "n/a"
                     }
@@ -136,7 +138,10 @@ enum AnswerFindings {
             }
         }
         let alignRight = header.map { $0 == "reps" || $0.contains("[95% CI") || $0 == view.answer.by }
-        return Markdown.table(header: header.map(Markdown.escape), alignRight: alignRight, rows: rows)
+        var out = Markdown.table(header: header.map(Markdown.escape), alignRight: alignRight, rows: rows)
+        let footnote = LoadCheck.footnote(view.experiment.points)
+        if !footnote.isEmpty { out += "\n" + footnote + "\n" }
+        return out
     }
 }
 

@@ -158,8 +158,7 @@ struct MarkdownRenderer {
         out += "\(Format.percent(Methods.saturation)) or more, a side that saturated and so set the cell's throughput."
         if openLoop {
             out += " Achieved arrivals/s: first attempts actually sent per second; late first attempts: sent more "
-            out += "than 10 ms after their intended time. ‡ marks a cell that missed its offered rate by more than 5% "
-            out += "or sent more than 5% of first attempts late: it was not measured at the load it names."
+            out += "than 10 ms after their intended time. " + LoadCheck.openSentence
         }
         out += "\n"
         out += "\nRPS: final requests per second over the measured span (first intended send to last end, warm-up "
@@ -173,7 +172,9 @@ struct MarkdownRenderer {
             "same settings, 95% bootstrap CI (with fewer than \(Estimate.minimumForInterval) repetitions, the extreme "
         out += "ratios the runs allow); ~ means a Mann-Whitney U test finds no significant difference (p ≥ 0.05), "
         out += "which with 3 or fewer repetitions a side it can never find.\n\n"
+        out += LoadCheck.section(experiment)
 
+        out += ReferenceRatios.section(experiment, resamples: resamples)
         out += "## Errors, retries and resources\n\n"
         // Efficiency is a closed-loop figure (the model leaves it out of open-loop points).
         let showEfficiency = experiment.points.contains { $0.efficiency != nil }
@@ -190,6 +191,7 @@ struct MarkdownRenderer {
             row += [
                 point.serviceMeanNs.map(Format.ms) ?? "n/a",
                 point.metrics["client_cpu_us_per_request"].map { Format.estimate($0, Format.significant) } ?? "n/a",
+                point.metrics["server_cpu_us_per_request"].map { Format.estimate($0, Format.significant) } ?? "n/a",
                 point.peakRSSBytes.map(Format.mebibytes) ?? "n/a", Format.ms(point.attemptLatency.p99),
                 Markdown.escape(point.finalClasses.map { "\($0.label) \($0.count)" }.joined(separator: ", ")),
             ]
@@ -198,7 +200,10 @@ struct MarkdownRenderer {
         let header =
             ["error rate", "attempts/request", "amplification", "server connections"]
             + (showEfficiency ? ["efficiency [95% CI / range]"] : [])
-            + ["service ms", "client CPU µs/request", "peak RSS MiB", "attempt p99 ms", "final outcomes"]
+            + [
+                "service ms", "client CPU µs/request", "server CPU µs/request", "peak RSS MiB", "attempt p99 ms",
+                "final outcomes",
+            ]
         out += Markdown.table(
             header: ["engine"] + axes.map(Markdown.escape) + header,
             alignRight: [false] + axes.map { _ in true } + header.map { $0 != "final outcomes" }, rows: rows)
@@ -210,7 +215,9 @@ struct MarkdownRenderer {
             out += "Efficiency (closed loops only): throughput over the Little's-law bound, concurrency / mean "
             out += "server service time. "
         }
-        out += "Client CPU per request: user + system CPU of the client over the cell, per measured request. "
+        out += "Client CPU per request: user + system CPU of the client over the cell, per logical request it "
+        out += "ran (warm-up included, as the CPU is measured over the whole cell); server CPU per request: the "
+        out += "mock server's user + system CPU over the cell per request it served, warm-up included. "
         out += "RSS is the client's. Medians over repetitions.\n"
 
         if !charts.isEmpty {
@@ -308,8 +315,8 @@ struct MarkdownRenderer {
     func arrivalColumns(_ point: PointSummary) -> [String] {
         let achieved = point.metrics["achieved_rate"]
         let late = point.metrics["late_share"]
-        let rate = point.params["rate"]?.numberValue ?? 0
-        let missed = (rate > 0 && (achieved?.median ?? rate) < rate * 0.95) || (late?.median ?? 0) > 0.05
+        let missed = LoadCheck.missedOfferedRate(
+            achieved: achieved?.median, offered: point.params["rate"]?.numberValue ?? 0, lateShare: late?.median)
         return [
             (achieved.map { Format.estimate($0, Format.rate) } ?? "n/a") + (missed ? " ‡" : ""),
             late.map { Format.percent($0.median) } ?? "n/a",

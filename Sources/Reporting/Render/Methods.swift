@@ -112,6 +112,15 @@ enum Methods {
         out += "repetitions pooled, measured from each request's intended send time (coordinated-omission "
         out += "corrected).\n"
         out += saturationLine(experiment, loads: loads)
+        if experiment.points.contains(where: { !$0.isOpenLoop }) {
+            out += "- **Achieved concurrency** (closed loops). Client in flight: from the measured attempts' start and "
+            out += "end times, the most at once and the time-weighted mean over the measured span (not counted when "
+            out += "the recording pipeline dropped samples). Server in service: the mock server's `peakInFlight` "
+            out += "counter, and requests served × mean service time / the cell's wall time (Little's law over the "
+            out += "whole engine run, warm-up included on both sides, since the server's counters cover it; the "
+            out += "server does not count `/health` in service, so neither figure exists for it). A point whose "
+            out += "server peak stayed below 95% of its nominal concurrency is marked \(LoadCheck.closedMark).\n"
+        }
         out += "- **Paired design.** The server's random stream (fault decisions and latency draws) derives from the "
         out += "master seed, the server's parameters and the repetition, so within a repetition every engine and "
         out += "client-side treatment meets the same faults for the same request id and attempt. It does not "

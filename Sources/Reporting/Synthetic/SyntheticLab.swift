@@ -266,7 +266,8 @@ public enum SyntheticLab {
             involuntarySwitches: Int64(total / 10))
         cell.server = ServerFigures(
             requests: serverRequests, connections: Int64(workers), serviceMeanNs: serviceSum / Double(serverRequests),
-            serviceP99Ns: c.latencyMs * 1e6 * 1.4, countersJSON: "{\"requests\":\(serverRequests)}")
+            serviceP99Ns: c.latencyMs * 1e6 * 1.4,
+            countersJSON: "{\"peakInFlight\":\(workers),\"requests\":\(serverRequests)}")
         try store.completeCell(cell)
         return
             (try store.database.query(

@@ -47,7 +47,7 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '4' 4, '16' 16)
 set xrange [0.8:20]
-set yrange [133.913043:341.55]
+set yrange [121.73913:310.5]
 set ytics ('150' 150, '200' 200, '300' 300)
 plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
@@ -95,7 +95,7 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '4' 4, '16' 16)
 set xrange [0.8:20]
-set yrange [133.913043:341.55]
+set yrange [121.73913:310.5]
 set ytics ('150' 150, '200' 200, '300' 300)
 plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
