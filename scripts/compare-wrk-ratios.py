@@ -40,6 +40,18 @@ def load(directory, experiment):
     return points
 
 
+def provenance(directory, experiment):
+    """The run's commit and start/end times from the page's Provenance table, or "" when the page has none."""
+    path = os.path.join(directory, experiment, "README.md")
+    found = {}
+    if os.path.isfile(path):
+        for line in open(path):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if len(cells) == 2 and cells[0] in ("git commit", "started / ended (UTC)"):
+                found.setdefault(cells[0], cells[1])
+    return ", ".join(f"{key} {value}" for key, value in found.items())
+
+
 def agrees(value, other):
     ratio, low, high, _ = other
     return low <= value <= high or abs(value - ratio) <= TOLERANCE * ratio
@@ -55,6 +67,17 @@ def main():
     options = parser.parse_args()
 
     lines = [
+        "# Reproducibility: each engine's throughput as a ratio to wrk, in two runs",
+        "",
+        "Ratios are medians over repetitions of engine / wrk throughput in the same repetition, with 95% "
+        "bootstrap intervals. The two runs are separate invocations:",
+        "",
+    ]
+    for name, directory in (("first", options.first), ("second", options.second)):
+        runs = "; ".join(f"{e}: {provenance(directory, e) or 'no provenance found'}" for e in options.experiments)
+        lines.append(f"- {name} run (`{directory}`): {runs}")
+    lines += [
+        "",
         "| experiment | pooling | concurrency | engine | first run: ratio to wrk [interval] (reps) "
         "| second run: ratio to wrk [interval] (reps) | agree |",
         "|---|---|---:|---|---:|---:|---|",
