@@ -8,21 +8,14 @@ import Testing
 /// the § mark on closed-loop points that missed it, and the ‡ check of open loops against their offered rate.
 @Suite("Achieved load", .serialized)
 struct AchievedLoadTests {
-    /// Writes a synthetic closed loop (threaded and async at concurrency 4), runs `edit` on the database, and
-    /// builds the model of its one experiment.
+    /// A synthetic closed loop (threaded and async at concurrency 4) with `edit` run on its database.
     static func experiment(
         _ configuration: SyntheticLab.Configuration = SyntheticLab.Configuration(
             name: "achieved", engines: ["threaded", "async"], concurrencies: [4], requests: 40, warmup: 4,
             repetitions: 3),
         edit: (SQLiteDatabase) throws -> Void = { _ in }
     ) throws -> ExperimentModel {
-        let folder = try TestSupport.temporaryFolder("achieved")
-        defer { TestSupport.cleanUp(folder) }
-        let path = folder.appendingPathComponent("lab.sqlite").path
-        try SyntheticLab.write(path: path, configuration)
-        try edit(SQLiteDatabase(path: path, mode: .readWrite))
-        let model = try ModelBuilder.build(store: try LabStore.openForReading(path: path), bootstrapResamples: 200)
-        return try #require(model.experiments.first)
+        try TestSupport.syntheticExperiment(configuration, edit: edit)
     }
 
     @Test func peakCountsOnlyOverlappingIntervals() {

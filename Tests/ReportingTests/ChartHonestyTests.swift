@@ -11,13 +11,7 @@ struct ChartHonestyTests {
     static func experiment(
         _ configuration: SyntheticLab.Configuration, edit: (SQLiteDatabase) throws -> Void = { _ in }
     ) throws -> ExperimentModel {
-        let folder = try TestSupport.temporaryFolder("honesty")
-        defer { TestSupport.cleanUp(folder) }
-        let path = folder.appendingPathComponent("lab.sqlite").path
-        try SyntheticLab.write(path: path, configuration)
-        try edit(SQLiteDatabase(path: path, mode: .readWrite))
-        let model = try ModelBuilder.build(store: try LabStore.openForReading(path: path), bootstrapResamples: 200)
-        return try #require(model.experiments.first)
+        try TestSupport.syntheticExperiment(configuration, edit: edit)
     }
 
     static let errors = SyntheticLab.Configuration(

@@ -1,7 +1,8 @@
 import Foundation
 import LabStore
-import Reporting
 import Testing
+
+@testable import Reporting
 
 /// Helpers shared by the report tests.
 enum TestSupport {
@@ -53,6 +54,20 @@ enum TestSupport {
                 name: "retries", engines: ["sync", "async"], concurrencies: [2], errorRates: [0, 0.3],
                 retries: ["none", "exponential"], requests: 20, warmup: 2, repetitions: 2))
         return path
+    }
+
+    /// Writes a synthetic database of `configuration` in a temporary folder, runs `edit` on it, and builds the
+    /// model of its one experiment.
+    static func syntheticExperiment(
+        _ configuration: SyntheticLab.Configuration, edit: (SQLiteDatabase) throws -> Void = { _ in }
+    ) throws -> ExperimentModel {
+        let folder = try temporaryFolder("synthetic")
+        defer { cleanUp(folder) }
+        let path = folder.appendingPathComponent("lab.sqlite").path
+        try SyntheticLab.write(path: path, configuration)
+        try edit(SQLiteDatabase(path: path, mode: .readWrite))
+        let model = try ModelBuilder.build(store: try LabStore.openForReading(path: path), bootstrapResamples: 200)
+        return try #require(model.experiments.first)
     }
 
     /// A fresh temporary folder.
