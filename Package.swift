@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // SHA-256 for cell ids and spec fingerprints. The floor is swift-certificates' own; the range admits the 4.x
+        // that the graph already pins through it, so adding this changes no other version.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Core: models, seeded randomness, clocks and the resilience patterns. Imports nothing of the project.
@@ -76,9 +79,27 @@ let package = Package(
             dependencies: [
                 "AsyncPatterns", "HTTPEngines", "MockServer", "LabStore", "Reporting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Not product code: synthetic lab databases (the report's fixture, `report --synthesize`) and the report's
+        // speed figure; the benchmarks and `make perf` figures behind the `experiments` subcommands.
+        .target(
+            name: "ReportingSynthetic",
+            dependencies: ["AsyncPatterns", "LabStore", "Reporting"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "LabBenchmarks",
+            dependencies: [
+                "AsyncPatterns", "HTTPEngines", "MockServer", "LabStore", "Reporting", "ReportingSynthetic", "Lab",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -86,12 +107,16 @@ let package = Package(
         // Thin command-line shells.
         .executableTarget(
             name: "experiments",
-            dependencies: ["Lab", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Lab", "LabBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "report",
-            dependencies: ["Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Reporting", "ReportingSynthetic", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -104,14 +129,27 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "AsyncPatternsTests", dependencies: ["AsyncPatterns"], swiftSettings: strict),
-        .testTarget(name: "MockServerTests", dependencies: ["MockServer"], swiftSettings: strict),
-        .testTarget(name: "HTTPEnginesTests", dependencies: ["HTTPEngines", "MockServer"], swiftSettings: strict),
-        .testTarget(name: "LabStoreTests", dependencies: ["LabStore"], swiftSettings: strict),
+        // Helpers shared by the test targets (manual clock, raw loopback server and client, polling, temporary
+        // folders); no product target depends on it.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+
         .testTarget(
-            name: "ReportingTests", dependencies: ["Reporting", "LabStore"], exclude: ["Fixtures"],
+            name: "AsyncPatternsTests", dependencies: ["AsyncPatterns", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "MockServerTests",
+            dependencies: ["MockServer", "TestSupport", .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["AsyncPatterns", "LabStore"], swiftSettings: strict),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "LabStore"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPEnginesTests", dependencies: ["HTTPEngines", "MockServer", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "LabStoreTests", dependencies: ["LabStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ReportingTests", dependencies: ["Reporting", "ReportingSynthetic", "LabStore"],
+            exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "PipelineTests", dependencies: ["AsyncPatterns", "LabStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LabTests", dependencies: ["Lab", "LabBenchmarks", "ReportingSynthetic", "LabStore"],
+            exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

@@ -12,7 +12,7 @@ extension LabStore {
             throw StoreError.newerSchema(
                 path: source, found: try reader.schemaVersion() ?? 0, supported: Schema.current)
         }
-        let cells = try reader.cells(status: "complete") + reader.cells(status: "failed")
+        let cells = try reader.cells(status: .complete) + reader.cells(status: .failed)
         guard cells.count == 1, let cell = cells.first else {
             throw StoreError.notALabDatabase(
                 path: source, reason: "it holds \(cells.count) finished cells; a cell child's database holds one")

@@ -119,7 +119,8 @@ public final class LabStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                .text(run.experiment), .text(run.status), .text(run.startedAt), run.endedAt.map { .text($0) } ?? .null,
+                .text(run.experiment), .text(run.status.rawValue), .text(run.startedAt),
+                run.endedAt.map { .text($0) } ?? .null,
                 .integer(Int64(bitPattern: run.masterSeed)), .text(run.specPath), .text(run.specText),
                 .text(run.specSHA256), .text(run.commandLine), .text(run.gitCommit), .integer(run.gitDirty ? 1 : 0),
                 .text(run.swiftVersion), .text(run.os), .text(run.kernel), .text(run.cpuModel),
@@ -129,9 +130,10 @@ public final class LabStore {
     }
 
     /// Marks a run as ended with `status`.
-    public func finishRun(id: Int64, status: String, endedAt: String) throws {
+    public func finishRun(id: Int64, status: RunStatus, endedAt: String) throws {
         try database.run(
-            "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", [.text(status), .text(endedAt), .integer(id)])
+            "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?",
+            [.text(status.rawValue), .text(endedAt), .integer(id)])
     }
 
     /// Stores a cell in state `running` and returns its id. Its samples can stream in before it completes.
@@ -140,12 +142,13 @@ public final class LabStore {
             """
             INSERT INTO cells (cell_key, run_id, experiment, engine, concurrency, repetition, params, seed, status,
                 planned_requests, warmup_requests, started_at, server_seed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(cell.cellKey), .integer(cell.runID), .text(cell.experiment), .text(cell.engine),
                 .integer(Int64(cell.concurrency)), .integer(Int64(cell.repetition)), .text(cell.params),
-                .integer(Int64(bitPattern: cell.seed)), .integer(Int64(cell.plannedRequests)),
+                .integer(Int64(bitPattern: cell.seed)), .text(CellStatus.running.rawValue),
+                .integer(Int64(cell.plannedRequests)),
                 .integer(Int64(cell.warmupRequests)), .text(cell.startedAt),
                 cell.serverSeed.map { .integer(Int64(bitPattern: $0)) } ?? .null,
             ])
@@ -211,7 +214,8 @@ public final class LabStore {
         try database.transaction {
             for event in events {
                 try statement.bind([
-                    .integer(cellID), .integer(event.tNs), .text(event.kind), event.value.map { .real($0) } ?? .null,
+                    .integer(cellID), .integer(event.tNs), .text(event.kind.rawValue),
+                    event.value.map { .real($0) } ?? .null,
                     event.detail.map { .text($0) } ?? .null,
                 ])
                 try statement.execute()
@@ -245,7 +249,7 @@ public final class LabStore {
             WHERE id = ?
             """,
             [
-                .text(cell.status), cell.error.map { .text($0) } ?? .null, .integer(cell.elapsedNs),
+                .text(cell.status.rawValue), cell.error.map { .text($0) } ?? .null, .integer(cell.elapsedNs),
                 .integer(cell.maxLatenessNs),
                 client.map { .real($0.cpuUserSeconds) } ?? .null, client.map { .real($0.cpuSysSeconds) } ?? .null,
                 client.map { .integer($0.peakRSSBytes) } ?? .null,
@@ -266,20 +270,23 @@ public final class LabStore {
             ])
     }
 
-    /// Deletes cells left `running` by an interrupted run, with their samples and events.
     /// Marks every run still `running` as `abandoned`: with the writer's lock held, no live process owns one,
     /// so its process was killed (SIGKILL, the OOM killer, a lost node). Returns how many were marked.
     @discardableResult
     public func markAbandonedRuns(at endedAt: String) throws -> Int {
         precondition(writerLock >= 0, "markAbandonedRuns needs a store opened for writing")
-        let count = try database.query("SELECT count(*) AS n FROM runs WHERE status = 'running'").first?["n"].int ?? 0
+        let running = RunStatus.running.rawValue
+        let count = try database.query("SELECT count(*) AS n FROM runs WHERE status = ?", [.text(running)]).first?["n"]
         try database.run(
-            "UPDATE runs SET status = 'abandoned', ended_at = ? WHERE status = 'running'", [.text(endedAt)])
-        return Int(count)
+            "UPDATE runs SET status = ?, ended_at = ? WHERE status = ?",
+            [.text(RunStatus.abandoned.rawValue), .text(endedAt), .text(running)])
+        return Int(count?.int ?? 0)
     }
 
+    /// Deletes cells left `running` by an interrupted run, with their samples and events.
     public func deleteUnfinishedCells() throws {
-        try database.transaction { try database.run("DELETE FROM cells WHERE status = 'running'") }
+        let running = CellStatus.running.rawValue
+        try database.transaction { try database.run("DELETE FROM cells WHERE status = ?", [.text(running)]) }
     }
 
     // MARK: Reading
@@ -288,7 +295,8 @@ public final class LabStore {
     public func runs() throws -> [RunRecord] {
         try database.query("SELECT * FROM runs ORDER BY id").map { row in
             RunRecord(
-                id: row["id"].int ?? 0, experiment: row["experiment"].string ?? "", status: row["status"].string ?? "",
+                id: row["id"].int ?? 0, experiment: row["experiment"].string ?? "",
+                status: RunStatus(rawValue: row["status"].string ?? ""),
                 startedAt: row["started_at"].string ?? "", endedAt: row["ended_at"].string,
                 masterSeed: UInt64(bitPattern: row["master_seed"].int ?? 0), specPath: row["spec_path"].string ?? "",
                 specText: row["spec_text"].string ?? "", specSHA256: row["spec_sha256"].string ?? "",
@@ -301,19 +309,18 @@ public final class LabStore {
     }
 
     /// Cells in `status` (default: complete), ordered by experiment, engine, concurrency, repetition and key.
-    public func cells(status: String = "complete") throws -> [CellRecord] {
+    public func cells(status: CellStatus = .complete) throws -> [CellRecord] {
         try database.query(
             "SELECT * FROM cells WHERE status = ? ORDER BY experiment, engine, concurrency, repetition, cell_key",
-            [.text(status)]
+            [.text(status.rawValue)]
         ).map(Self.cell(from:))
     }
 
     /// The cell keys already complete, for resuming.
     public func completedCellKeys() throws -> Set<String> {
-        Set(
-            try database.query("SELECT cell_key FROM cells WHERE status = 'complete'").compactMap {
-                $0["cell_key"].string
-            })
+        let rows = try database.query(
+            "SELECT cell_key FROM cells WHERE status = ?", [.text(CellStatus.complete.rawValue)])
+        return Set(rows.compactMap { $0["cell_key"].string })
     }
 
     /// Calls `body` with every sample of a cell, in insertion order, without holding them all in memory.
@@ -341,7 +348,8 @@ public final class LabStore {
             "SELECT t_ns, kind, value, detail FROM events WHERE cell_id = ? ORDER BY t_ns, rowid", [.integer(cellID)]
         ).map { row in
             EventRecord(
-                tNs: row["t_ns"].int ?? 0, kind: row["kind"].string ?? "", value: row["value"].double,
+                tNs: row["t_ns"].int ?? 0, kind: EventKind(rawValue: row["kind"].string ?? ""),
+                value: row["value"].double,
                 detail: row["detail"].string)
         }
     }
@@ -381,7 +389,7 @@ public final class LabStore {
             experiment: row["experiment"].string ?? "", engine: row["engine"].string ?? "",
             concurrency: Int(row["concurrency"].int ?? 0), repetition: Int(row["repetition"].int ?? 0),
             params: row["params"].string ?? "{}", seed: UInt64(bitPattern: row["seed"].int ?? 0),
-            status: row["status"].string ?? "", error: row["error"].string,
+            status: CellStatus(rawValue: row["status"].string ?? ""), error: row["error"].string,
             plannedRequests: Int(row["planned_requests"].int ?? 0),
             warmupRequests: Int(row["warmup_requests"].int ?? 0),
             startedAt: row["started_at"].string ?? "", elapsedNs: row["elapsed_ns"].int ?? 0,

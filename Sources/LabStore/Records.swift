@@ -4,8 +4,8 @@ public struct RunRecord: Sendable, Hashable, Codable {
     public var id: Int64 = 0
     /// The experiment's name.
     public var experiment: String
-    /// `running`, `complete`, `interrupted` or `failed`.
-    public var status: String
+    /// `running`, `complete`, `interrupted`, `failed` or `abandoned`.
+    public var status: RunStatus
     /// ISO 8601 UTC start time.
     public var startedAt: String
     /// ISO 8601 UTC end time, when ended.
@@ -40,7 +40,7 @@ public struct RunRecord: Sendable, Hashable, Codable {
     public var target: String
 
     public init(
-        id: Int64 = 0, experiment: String, status: String, startedAt: String, endedAt: String? = nil,
+        id: Int64 = 0, experiment: String, status: RunStatus, startedAt: String, endedAt: String? = nil,
         masterSeed: UInt64, specPath: String, specText: String, specSHA256: String, commandLine: String,
         gitCommit: String, gitDirty: Bool, swiftVersion: String, os: String, kernel: String, cpuModel: String,
         cores: Int, memoryBytes: Int64, target: String
@@ -93,7 +93,7 @@ public struct CellRecord: Sendable, Hashable, Codable {
     /// written before schema version 2.
     public var serverSeed: UInt64?
     /// `running`, `complete` or `failed`.
-    public var status: String
+    public var status: CellStatus
     /// Why the cell failed, when it did.
     public var error: String?
     /// Logical requests measured (excluding warm-up).
@@ -119,7 +119,7 @@ public struct CellRecord: Sendable, Hashable, Codable {
 
     public init(
         id: Int64 = 0, cellKey: String, runID: Int64, experiment: String, engine: String, concurrency: Int,
-        repetition: Int, params: String, seed: UInt64, status: String, error: String? = nil,
+        repetition: Int, params: String, seed: UInt64, status: CellStatus, error: String? = nil,
         plannedRequests: Int, warmupRequests: Int, startedAt: String, elapsedNs: Int64 = 0,
         maxLatenessNs: Int64 = 0, client: ResourceFigures? = nil, server: ServerFigures? = nil,
         serverSeed: UInt64? = nil, machine: MachineFigures? = nil, reference: ReferenceFigures? = nil
@@ -251,13 +251,13 @@ public struct EventRecord: Sendable, Hashable, Codable {
     /// Nanoseconds since the cell started.
     public var tNs: Int64
     /// A short label: `breaker_transition`, `budget_exhausted`, `lag_ns`, `queue_depth`, `rss_bytes`, ...
-    public var kind: String
+    public var kind: EventKind
     /// A numeric value, when the event has one.
     public var value: Double?
     /// Free text, e.g. `closed->open: failure rate 0.62 >= 0.5`.
     public var detail: String?
 
-    public init(tNs: Int64, kind: String, value: Double? = nil, detail: String? = nil) {
+    public init(tNs: Int64, kind: EventKind, value: Double? = nil, detail: String? = nil) {
         self.tNs = tNs
         self.kind = kind
         self.value = value

@@ -1,6 +1,6 @@
+import AsyncPatterns
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// A mock server that is serving; made by `MockServer.start(_:)`. Call `shutdown()` when done.
 public final class RunningMockServer: Sendable {
@@ -12,7 +12,7 @@ public final class RunningMockServer: Sendable {
     private let channel: any Channel
     let core: ServerCore
     private let shutdownGraceMs: Int
-    private let isShutDown = Mutex(false)
+    private let isShutDown = LockedBox(false)
 
     init(
         group: MultiThreadedEventLoopGroup, channel: any Channel, core: ServerCore, host: String, port: Int,

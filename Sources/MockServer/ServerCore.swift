@@ -1,5 +1,5 @@
+import AsyncPatterns
 import NIOCore
-import Synchronization
 
 /// Shared server state: live settings, counters, the capacity model, the `/429` counter and the contention store.
 final class ServerCore: Sendable {
@@ -24,10 +24,10 @@ final class ServerCore: Sendable {
         var contention: [String: UInt64] = [:]
     }
 
-    private let state: Mutex<State>
+    private let state: LockedBox<State>
 
     init(configuration: MockServerConfiguration, now: NIODeadline = .now()) {
-        state = Mutex(State(settings: LiveSettings(configuration), scheduleStart: now, rateLimitWindowStart: now))
+        state = LockedBox(State(settings: LiveSettings(configuration), scheduleStart: now, rateLimitWindowStart: now))
     }
 
     /// The configuration in force.

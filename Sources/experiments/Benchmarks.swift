@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Lab
+import LabBenchmarks
 
 extension ExperimentsCommand {
     /// `make benchmark`: the engines side by side, as the Python original's benchmark table.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reporting
+import ReportingSynthetic
 
 extension ReportFormat: ExpressibleByArgument {}
 

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import AsyncPatterns
@@ -105,7 +106,7 @@ struct ResiliencePolicyTests {
             ])
         #expect(transitions.map(\.at) == [.zero, .seconds(1), .seconds(1)])
         let events = policy.drainEvents()
-        #expect(events.map(\.kind) == Array(repeating: ResilienceEvent.breakerTransition, count: 3))
+        #expect(events.map(\.kind) == Array(repeating: ResilienceEvent.Kind.breakerTransition, count: 3))
         #expect(events[0].detail == "closed -> open: failure rate 50.0% >= 50.0% over 10 calls")
         #expect(events[2].detail == "half_open -> closed: 2 of 2 probes succeeded")
         #expect(policy.drainEvents().isEmpty)
@@ -135,8 +136,7 @@ struct ResiliencePolicyTests {
         #expect(
             drive(policy, requestID: 5, server: failing) == .init(final: .budgetExhausted, samples: 3, delays: [.zero]))
         let kinds = policy.drainEvents().map(\.kind)
-        #expect(
-            kinds == [ResilienceEvent.budgetExhausted, ResilienceEvent.budgetRestored, ResilienceEvent.budgetExhausted])
+        #expect(kinds == [.budgetExhausted, .budgetRestored, .budgetExhausted])
         let snapshot = policy.snapshot()
         #expect(snapshot.budgetRefusals == 3 && snapshot.retries == 3 && snapshot.budgetAvailable == 0)
         #expect(snapshot.finalFailures == 1)

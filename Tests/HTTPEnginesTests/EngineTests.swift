@@ -1,6 +1,7 @@
 import AsyncPatterns
 import Foundation
 import HTTPEngines
+import TestSupport
 import Testing
 
 @Suite("Engines against a raw loopback server", .timeLimit(.minutes(1)))

@@ -1,6 +1,7 @@
 import AsyncPatterns
 import HTTPEngines
 import MockServer
+import TestSupport
 import Testing
 
 /// Engines hold the policy's gate (a concurrency limiter) for each attempt they send.

@@ -1,6 +1,7 @@
 import AsyncPatterns
 import Foundation
 import HTTPEngines
+import TestSupport
 import Testing
 
 @Suite("Minimum measured duration", .serialized, .timeLimit(.minutes(1)))

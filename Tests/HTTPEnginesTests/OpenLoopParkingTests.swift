@@ -1,6 +1,7 @@
 import AsyncPatterns
 import Foundation
 import HTTPEngines
+import TestSupport
 import Testing
 
 @Suite("Open-loop retries park during their backoff", .serialized, .timeLimit(.minutes(1)))

@@ -1,6 +1,7 @@
 import AsyncPatterns
 import Foundation
 import HTTPEngines
+import TestSupport
 import Testing
 
 @Suite("Warm-up barrier", .serialized, .timeLimit(.minutes(1)))

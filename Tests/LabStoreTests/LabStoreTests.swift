@@ -1,20 +1,13 @@
 import AsyncPatterns
 import Foundation
+import TestSupport
 import Testing
 
 @testable import LabStore
 
-/// A fresh temporary folder for one test, removed afterwards.
-func withTemporaryDirectory<R>(_ body: (URL) throws -> R) throws -> R {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("labstore-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
-    return try body(url)
-}
-
 func sampleRun() -> RunRecord {
     RunRecord(
-        experiment: "demo", status: "running", startedAt: "2026-01-01T00:00:00Z", masterSeed: 42,
+        experiment: "demo", status: .running, startedAt: "2026-01-01T00:00:00Z", masterSeed: 42,
         specPath: "experiments/demo.json", specText: "{}", specSHA256: "00", commandLine: "experiments run",
         gitCommit: "abc", gitDirty: false, swiftVersion: "6.3", os: "Linux", kernel: "6", cpuModel: "cpu", cores: 2,
         memoryBytes: 1, target: "mock")
@@ -23,7 +16,7 @@ func sampleRun() -> RunRecord {
 func sampleCell(runID: Int64, key: String = "k1") -> CellRecord {
     CellRecord(
         cellKey: key, runID: runID, experiment: "demo", engine: "sync", concurrency: 1, repetition: 0,
-        params: #"{"engine":"sync"}"#, seed: UInt64.max, status: "running", plannedRequests: 3, warmupRequests: 0,
+        params: #"{"engine":"sync"}"#, seed: UInt64.max, status: .running, plannedRequests: 3, warmupRequests: 0,
         startedAt: "2026-01-01T00:00:00Z")
 }
 
@@ -54,7 +47,7 @@ func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
 
 @Suite struct LabStoreTests {
     @Test func roundTripsRunsCellsSamplesAndEvents() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryFolder("labstore") { dir in
             let path = dir.appendingPathComponent("lab.sqlite").path
             let store = try LabStore.openForWriting(path: path)
             let runID = try store.insertRun(sampleRun())
@@ -62,8 +55,8 @@ func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
             cell.id = try store.insertCell(cell)
             try store.insertSamples(samples(3), cellID: cell.id)
             try store.insertEvents(
-                [EventRecord(tNs: 5, kind: "breaker_transition", detail: "closed->open")], cellID: cell.id)
-            cell.status = "complete"
+                [EventRecord(tNs: 5, kind: .breakerTransition, detail: "closed->open")], cellID: cell.id)
+            cell.status = .complete
             cell.client = ResourceFigures(
                 cpuUserSeconds: 1, cpuSysSeconds: 2, peakRSSBytes: 3, voluntarySwitches: 4, involuntarySwitches: 5)
             try store.completeCell(cell)
@@ -82,7 +75,7 @@ func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
     /// A re-run cell replaces the earlier one: only the second run's samples, which differ in count and content,
     /// remain.
     @Test func completingACellReplacesEarlierCellsWithTheSameKey() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryFolder("labstore") { dir in
             let store = try LabStore.openForWriting(path: dir.appendingPathComponent("lab.sqlite").path)
             let runID = try store.insertRun(sampleRun())
             let first = failedSamples(3)
@@ -92,7 +85,7 @@ func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
                 var cell = sampleCell(runID: runID)
                 cell.id = try store.insertCell(cell)
                 try store.insertSamples(batch, cellID: cell.id)
-                cell.status = "complete"
+                cell.status = .complete
                 try store.completeCell(cell)
                 cellIDs.append(cell.id)
             }
@@ -107,7 +100,7 @@ func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
     /// Merging copies each cell with its own samples and events: cells of different sample counts and fault sets
     /// keep them, and a cell present in two sources ends with the later source's samples.
     @Test func mergeCopiesEachCellWithItsOwnSamples() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryFolder("labstore") { dir in
             // Source A: k1 with 3 good samples, k2 with 5 failed ones; source B: k2 again with 4 good, k3 with 2.
             let contents: [[(key: String, samples: [AttemptSample])]] = [
                 [("k1", samples(3)), ("k2", failedSamples(5))],
@@ -122,8 +115,8 @@ func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
                     var cell = sampleCell(runID: runID, key: key)
                     cell.id = try store.insertCell(cell)
                     try store.insertSamples(batch, cellID: cell.id)
-                    try store.insertEvents([EventRecord(tNs: 1, kind: "mark", detail: key)], cellID: cell.id)
-                    cell.status = "complete"
+                    try store.insertEvents([EventRecord(tNs: 1, kind: .other("mark"), detail: key)], cellID: cell.id)
+                    cell.status = .complete
                     try store.completeCell(cell)
                 }
                 sources.append(path)
@@ -143,7 +136,7 @@ func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
     }
 
     @Test func refusesANewerSchemaAndLeavesItUntouched() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryFolder("labstore") { dir in
             let path = dir.appendingPathComponent("lab.sqlite").path
             do {
                 let db = try SQLiteDatabase(path: path)
@@ -162,7 +155,7 @@ func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
     }
 
     @Test func refusesAForeignDatabase() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryFolder("labstore") { dir in
             let path = dir.appendingPathComponent("other.sqlite").path
             do { try SQLiteDatabase(path: path).execute("CREATE TABLE users (name TEXT)") }
             #expect {
@@ -174,7 +167,7 @@ func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
     }
 
     @Test func reportsANonSQLiteFileClearly() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryFolder("labstore") { dir in
             let path = dir.appendingPathComponent("notes.sqlite").path
             try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
             #expect {
@@ -206,7 +199,7 @@ func storedSamples(_ store: LabStore, cellID: Int64) throws -> [AttemptSample] {
     }
 
     @Test func reportsALockedDatabase() throws {
-        try withTemporaryDirectory { dir in
+        try withTemporaryFolder("labstore") { dir in
             let path = dir.appendingPathComponent("lab.sqlite").path
             let holder = try LabStore.openForWriting(path: path)
             try holder.database.execute("BEGIN EXCLUSIVE")

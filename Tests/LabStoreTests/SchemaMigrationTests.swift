@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import LabStore
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func aVersion3DatabaseOpensAndGainsTheReferenceColumns() throws {
-        try withTemporaryDirectory { folder in
+        try withTemporaryFolder("labstore") { folder in
             let path = folder.appendingPathComponent("v3.sqlite").path
             try database(atVersion: 3, path: path)
             #expect(try !columns(path, table: "cells").contains("reference_rps"))
@@ -41,7 +42,7 @@ import Testing
             let runID = try store.insertRun(sampleRun())
             var cell = sampleCell(runID: runID)
             cell.id = try store.insertCell(cell)
-            cell.status = "complete"
+            cell.status = .complete
             cell.plannedRequests = 7
             cell.warmupRequests = 2
             cell.reference = ReferenceFigures(
@@ -55,7 +56,7 @@ import Testing
     }
 
     @Test func mergeKeepsReferenceFigures() throws {
-        try withTemporaryDirectory { folder in
+        try withTemporaryFolder("labstore") { folder in
             let source = folder.appendingPathComponent("a.sqlite").path
             let target = folder.appendingPathComponent("b.sqlite").path
             let store = try LabStore.openForWriting(path: source)
@@ -63,7 +64,7 @@ import Testing
             var cell = sampleCell(runID: runID)
             cell.engine = "wrk"
             cell.id = try store.insertCell(cell)
-            cell.status = "complete"
+            cell.status = .complete
             cell.reference = ReferenceFigures(
                 requests: 10, requestsPerSecond: 10, p50Ns: 1_000, p99Ns: 2_000, errors: 0)
             try store.completeCell(cell)

@@ -61,7 +61,7 @@ import Testing
         #expect(cells.count == 2)
         var pids: Set<Int32> = []
         for cell in cells {
-            let pid = try store.events(cellID: cell.id).first { $0.kind == CellChild.clientPIDEvent }?.value
+            let pid = try store.events(cellID: cell.id).first { $0.kind == .clientPID }?.value
             let childPID = try #require(pid.map { Int32($0) }, "cell \(cell.cellKey) records no client_pid")
             #expect(childPID != getpid())
             pids.insert(childPID)
@@ -85,13 +85,13 @@ import Testing
         #expect(status == 0, "\(errors)")
 
         let store = try LabStore.openForReading(path: db)
-        let failed = try store.cells(status: "failed")
+        let failed = try store.cells(status: .failed)
         #expect(failed.map(\.cellKey) == [crashing])
         let error = failed.first?.error ?? ""
         #expect(error.contains("signal \(SIGABRT) (SIGABRT)"), "\(error)")
         #expect(error.contains("aborting cell \(crashing)"), "the tail of the child's stderr: \(error)")
         let failedEvents = try store.events(cellID: try #require(failed.first).id)
-        #expect(!failedEvents.contains { $0.kind == CellChild.clientPIDEvent || $0.kind == "pipeline" })
+        #expect(!failedEvents.contains { $0.kind == .clientPID || $0.kind == .pipeline })
 
         let complete = try store.cells()
         #expect(complete.count == 1)
@@ -101,7 +101,7 @@ import Testing
             try store.forEachSample(cellID: cell.id) { if $0.isFinal { finals += 1 } }
             #expect(finals == 12)
         }
-        #expect(try store.runs().first?.status == "complete")
+        #expect(try store.runs().first?.status == .complete)
     }
 
     @Test func childProcessesStoreTheSameSamplesAsOneProcess() throws {
@@ -134,12 +134,12 @@ import Testing
             #expect(cell.server?.requests == Int64(attempts), "server figures still come from the mock server")
             #expect(cell.client != nil && cell.machine != nil)
             let events = try store.events(cellID: cell.id)
-            #expect(events.contains { $0.kind == CellChild.clientPIDEvent })
-            #expect(events.contains { $0.kind == "pipeline" })
+            #expect(events.contains { $0.kind == .clientPID })
+            #expect(events.contains { $0.kind == .pipeline })
             // JSONL carries the same samples and events under the main store's cell id.
             #expect(contents.samples[cell.id]?.count == attempts)
             #expect(contents.events[cell.id]?.count == events.count)
-            #expect(contents.cells.last { $0.id == cell.id }?.status == "complete")
+            #expect(contents.cells.last { $0.id == cell.id }?.status == .complete)
         }
     }
 

@@ -114,7 +114,7 @@ private let slowSpec = """
         // Wait until the first cell is under way, so the run is `running` in the database.
         let running = try eventually(within: 30) {
             guard FileManager.default.fileExists(atPath: db) else { return false }
-            return try LabStore.openForReading(path: db).runs().first?.status == "running"
+            return try LabStore.openForReading(path: db).runs().first?.status == .running
         }
         try #require(running)
         kill(runner.processIdentifier, signal)
@@ -124,14 +124,14 @@ private let slowSpec = """
         let runs = try LabStore.openForReading(path: db).runs()
         if signal == SIGTERM {
             #expect(runner.terminationStatus == 130)
-            #expect(runs.map(\.status) == ["interrupted"])
+            #expect(runs.map(\.status) == [.interrupted])
         } else {
-            #expect(runs.map(\.status) == ["running"])
+            #expect(runs.map(\.status) == [.running])
         }
         let resumed = try runExperiments(["run", spec, "--db", db, "--no-pin", "--resume"])
         #expect(resumed.status == 0, "\(resumed.errors)")
         let after = try LabStore.openForReading(path: db)
-        #expect(try after.runs().map(\.status) == [signal == SIGKILL ? "abandoned" : "interrupted", "complete"])
+        #expect(try after.runs().map(\.status) == [signal == SIGKILL ? RunStatus.abandoned : .interrupted, .complete])
         #expect(try after.cells().count == 2)
     }
 
@@ -189,7 +189,7 @@ private let slowSpec = """
         let cells = try store.cells()
         #expect(Set(cells.map(\.experiment)) == ["engines", "pooling"])
         #expect(Set(cells.map(\.engine)).isSuperset(of: ["sync", "threaded", "async"]))
-        #expect(try store.runs().allSatisfy { $0.target == target && $0.status == "complete" })
+        #expect(try store.runs().allSatisfy { $0.target == target && $0.status == .complete })
         for cell in cells {
             var finals = 0
             var failures: [String] = []

@@ -50,7 +50,7 @@ import Testing
             #expect(timeouts > 0, "\(cell.engine): a 1 ms acquire timeout at concurrency 8 must time some out")
             #expect(cell.server?.requests == Int64(sent), "\(cell.engine): timed-out attempts are never sent")
 
-            let limiterEvents = try store.events(cellID: cell.id).filter { $0.kind == "limiter" }
+            let limiterEvents = try store.events(cellID: cell.id).filter { $0.kind == .limiter }
             #expect(limiterEvents.count == 1, "\(cell.engine)")
             let event = try #require(limiterEvents.first)
             #expect(event.value == 1, "the peak of permits held")

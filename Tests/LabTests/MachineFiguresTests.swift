@@ -71,7 +71,7 @@ import Testing
 
     private func run() -> RunRecord {
         RunRecord(
-            experiment: "demo", status: "running", startedAt: "2026-01-01T00:00:00Z", masterSeed: 1,
+            experiment: "demo", status: .running, startedAt: "2026-01-01T00:00:00Z", masterSeed: 1,
             specPath: "demo.json", specText: "{}", specSHA256: "00", commandLine: "experiments run", gitCommit: "abc",
             gitDirty: false, swiftVersion: "6", os: "Linux", kernel: "6", cpuModel: "cpu", cores: 2, memoryBytes: 1,
             target: "mock")
@@ -80,7 +80,7 @@ import Testing
     private func cell(runID: Int64, key: String, machine: MachineFigures?) -> CellRecord {
         CellRecord(
             cellKey: key, runID: runID, experiment: "demo", engine: "async", concurrency: 4, repetition: 0,
-            params: "{}", seed: 7, status: "complete", plannedRequests: 10, warmupRequests: 0,
+            params: "{}", seed: 7, status: .complete, plannedRequests: 10, warmupRequests: 0,
             startedAt: "2026-01-01T00:00:00Z", elapsedNs: 2_000_000_000,
             client: ResourceFigures(
                 cpuUserSeconds: 0.5, cpuSysSeconds: 0.25, peakRSSBytes: 1, voluntarySwitches: 2,

@@ -95,6 +95,54 @@ import Testing
         let slice = grid.filter { $0.index % 2 == 0 }
         #expect(slice.interleaved(master: spec.seed).map(\.key) == order.filter { $0.index % 2 == 0 }.map(\.key))
     }
+
+    @Test func blocksRunOneAfterAnotherWithTheirRepetitionsRoundRobin() throws {
+        let text = validSpec.replacingOccurrences(
+            of: #""axes": { "concurrency": [1, 4] }"#, with: #""axes": { "concurrency": [1, 4, 16, 64] }"#
+        ).replacingOccurrences(of: #""seed": 7"#, with: #""seed": 7, "repetitions": 3, "blockBy": "concurrency""#)
+        let spec = try ExperimentSpec.parse(text: text, path: "blocks.json")
+        #expect(spec.blockAxis == "concurrency")
+        let grid = spec.grid()
+        let order = grid.interleaved(master: spec.seed, blockAxis: spec.blockAxis)
+        #expect(Set(order.map(\.key)) == Set(grid.map(\.key)))
+        // Each concurrency's cells are contiguous, and within a block repetition 0 of every cell comes first.
+        var blocks: [Int] = []
+        for cell in order where blocks.last != cell.concurrency {
+            #expect(!blocks.contains(cell.concurrency), "block \(cell.concurrency) is split")
+            blocks.append(cell.concurrency)
+        }
+        #expect(Set(blocks) == [1, 4, 16, 64])
+        for block in blocks {
+            let reps = order.filter { $0.concurrency == block }.map(\.repetition)
+            #expect(reps == reps.sorted(), "block \(block): \(reps)")
+            #expect(order.filter { $0.concurrency == block }.count == (block == 1 ? 9 : 6))
+        }
+        // The blocks' order is shuffled from the master seed (not the grid's), and a resumed slice keeps it.
+        func blockOrder(_ master: UInt64) -> [Int] {
+            grid.interleaved(master: master, blockAxis: "concurrency").map(\.concurrency).reduce(into: []) {
+                if $0.last != $1 { $0.append($1) }
+            }
+        }
+        #expect(blockOrder(spec.seed) == blocks)
+        #expect(Set((0..<8).map(blockOrder)).count > 1)
+        let slice = grid.filter { $0.index % 3 != 0 }
+        #expect(
+            slice.interleaved(master: spec.seed, blockAxis: "concurrency").map(\.key)
+                == order.filter { $0.index % 3 != 0 }.map(\.key))
+        // Without blocks the order is the grid-wide round-robin.
+        #expect(grid.interleaved(master: spec.seed).map(\.repetition) == order.map(\.repetition).sorted())
+    }
+
+    @Test func blockByMustNameAnAxis() throws {
+        let text = validSpec.replacingOccurrences(of: #""seed": 7"#, with: #""seed": 7, "blockBy": "concurency""#)
+        do {
+            _ = try ExperimentSpec.parse(text: text, path: "blocks.json")
+            Issue.record("a blockBy naming no axis was accepted")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains("blockBy") && message.contains("Did you mean `concurrency`?"), "\(message)")
+        }
+    }
 }
 
 @Suite struct SchemaMigrationTests {

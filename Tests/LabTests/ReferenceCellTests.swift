@@ -1,6 +1,7 @@
 import Foundation
 import LabStore
 import Reporting
+import ReportingSynthetic
 import Testing
 
 @testable import Lab
@@ -214,7 +215,7 @@ import Testing
         let cells = try store.cells()
         let wrk = try #require(cells.first { $0.engine == "wrk" })
         let async = try #require(cells.first { $0.engine == "async" })
-        #expect(wrk.status == "complete")
+        #expect(wrk.status == .complete)
         #expect(wrk.repetition == async.repetition)
         #expect(wrk.params == async.params.replacingOccurrences(of: #""engine":"async""#, with: #""engine":"wrk""#))
         let figures = try #require(wrk.reference)
@@ -238,7 +239,7 @@ import Testing
 
         // The JSON lines mirror carries the figures.
         let contents = try JSONLReader.read(path: folder + "/lab.jsonl")
-        let mirrored = contents.cells.first { $0.cellKey == wrk.cellKey && $0.status == "complete" }
+        let mirrored = contents.cells.first { $0.cellKey == wrk.cellKey && $0.status == .complete }
         #expect(mirrored?.reference == figures)
     }
 
@@ -267,7 +268,7 @@ import Testing
                 requests: 40_000, requestsPerSecond: 40_000 + Double(cell.repetition) * 1000, p50Ns: 90_000,
                 p99Ns: 250_000, errors: 0)
             wrk.id = try store.insertCell(wrk)
-            wrk.status = "complete"
+            wrk.status = .complete
             try store.completeCell(wrk)
         }
         let out = folder + "/reports"

@@ -1,4 +1,5 @@
 import AsyncPatterns
+import LabBenchmarks
 import MockServer
 import Testing
 

@@ -236,7 +236,7 @@ func completedCellCount(_ path: String) -> Int {
         }
         let runs = try store.runs()
         #expect(runs.count == 1)
-        #expect(runs.first?.status == "complete")
+        #expect(runs.first?.status == .complete)
         #expect(runs.first?.specSHA256 == SHA256.hex(tinySpec))
     }
 
@@ -296,7 +296,7 @@ func completedCellCount(_ path: String) -> Int {
         #expect(first.errors.contains("--resume"))
         let partial = try samplesByCell(resumed)
         #expect(partial.count >= 1 && partial.count < 14, "\(partial.count) cells before the interrupt")
-        #expect(try LabStore.openForReading(path: resumed).runs().first?.status == "interrupted")
+        #expect(try LabStore.openForReading(path: resumed).runs().first?.status == .interrupted)
         // The cells kept from the interrupted run are already whole.
         expectSameSamples(partial, as: expected.filter { partial[$0.key] != nil })
 

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Foundation
+import TestSupport
 import Testing
 
 @testable import MockServer

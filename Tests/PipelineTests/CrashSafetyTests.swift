@@ -1,6 +1,7 @@
 import AsyncPatterns
 import Foundation
 import LabStore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -73,7 +74,7 @@ struct CrashSafetyTests {
 
             // The stored samples are exactly the first `rows` produced, in order.
             let store = try LabStore.openForReading(path: path)
-            let cellID = try #require(try store.cells(status: "running").first?.id)
+            let cellID = try #require(try store.cells(status: .running).first?.id)
             var index = 0
             var intact = true
             try store.forEachSample(cellID: cellID) { sample in
@@ -108,7 +109,7 @@ struct CrashSafetyTests {
             configuration: PipelineConfiguration(
                 capacity: 4 * Self.batchSize, maxBatchSize: Self.batchSize, maxBatchWait: .seconds(3600)))
         let writers = Exclusive((store, jsonl, FileHandle.standardOutput))
-        let committed = Collected<Int>()
+        let committed = TestList<Int>()
         pipeline.startConsumer { batch in
             try writers.value.0.insertSamples(batch, cellID: cellID)
             try writers.value.1.writeSamples(batch, cellID: cellID)

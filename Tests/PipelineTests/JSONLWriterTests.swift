@@ -1,6 +1,7 @@
 import AsyncPatterns
 import Foundation
 import LabStore
+import TestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1)))
@@ -41,16 +42,16 @@ struct JSONLWriterTests {
                 #expect(metrics.consumed == 5_000)
 
                 let events = [
-                    EventRecord(tNs: 30, kind: "lag_ns", value: 1.5e-7),
-                    EventRecord(tNs: 10, kind: "breaker_transition", detail: "closed->open: rate 0.62 >= 0.5"),
-                    EventRecord(tNs: 10, kind: "queue_depth", value: 4096),
-                    EventRecord(tNs: 20, kind: "note", value: nil, detail: "tab\there \"q\" \\ \u{7}"),
+                    EventRecord(tNs: 30, kind: .lagNs, value: 1.5e-7),
+                    EventRecord(tNs: 10, kind: .breakerTransition, detail: "closed->open: rate 0.62 >= 0.5"),
+                    EventRecord(tNs: 10, kind: .queueDepth, value: 4096),
+                    EventRecord(tNs: 20, kind: .other("note"), value: nil, detail: "tab\there \"q\" \\ \u{7}"),
                 ]
                 try store.insertEvents(events, cellID: cell.id)
                 try jsonl.writeEvents(events, cellID: cell.id)
 
                 guard key != "unfinished" else { continue }
-                cell.status = "complete"
+                cell.status = .complete
                 cell.elapsedNs = 123_456_789
                 cell.maxLatenessNs = 42
                 cell.client = ResourceFigures(
@@ -65,15 +66,15 @@ struct JSONLWriterTests {
                 try store.completeCell(cell)
                 try jsonl.writeCell(cell)
             }
-            try store.finishRun(id: run.id, status: "complete", endedAt: "2026-01-01T01:00:00Z")
-            try jsonl.writeRunStatus(id: run.id, status: "complete", endedAt: "2026-01-01T01:00:00Z")
+            try store.finishRun(id: run.id, status: .complete, endedAt: "2026-01-01T01:00:00Z")
+            try jsonl.writeRunStatus(id: run.id, status: .complete, endedAt: "2026-01-01T01:00:00Z")
             try jsonl.close()
 
             let contents = try JSONLReader.read(path: jsonlPath)
             let reader = try LabStore.openForReading(path: sqlitePath)
             #expect(!contents.tornTail)
             #expect(try reader.runs() == contents.runs)
-            let sqliteCells = try reader.cells(status: "complete") + reader.cells(status: "running")
+            let sqliteCells = try reader.cells(status: .complete) + reader.cells(status: .running)
             #expect(sqliteCells.sorted { $0.id < $1.id } == contents.cells)
             #expect(contents.cells.map(\.cellKey) == ["replaced", "kept", "unfinished"])
             #expect(contents.cells.first?.id == cellIDs[1])
@@ -100,7 +101,7 @@ struct JSONLWriterTests {
                 run.id = 1
                 try writer.writeRun(run)
                 try writer.writeSamples([tagged(producer: 1, sequence: 5)], cellID: 7)
-                try writer.writeEvents([EventRecord(tNs: -3, kind: "k", value: -0.5)], cellID: 7)
+                try writer.writeEvents([EventRecord(tNs: -3, kind: .other("k"), value: -0.5)], cellID: 7)
                 try writer.close()
                 return try String(contentsOfFile: path, encoding: .utf8)
             }

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Foundation
+import TestSupport
 import Testing
 
 /// An executor the test drives by hand: it holds scheduled closures until `runNext(after:)`.
@@ -49,7 +50,7 @@ struct LagMonitorTests {
     @Test func measuresTheConcurrencyPool() async throws {
         let monitor = LagMonitor(configuration: .init(interval: .milliseconds(2)))
         monitor.start()
-        #expect(await eventually { monitor.summary.count >= 5 })
+        #expect(await waitUntil { monitor.summary.count >= 5 })
         let summary = monitor.stop()
         let samples = monitor.samples
         #expect(summary.count >= 5 && samples.count >= 5)
@@ -64,7 +65,7 @@ struct LagMonitorTests {
         let monitor = LagMonitor(configuration: .init(interval: .milliseconds(1)))
         monitor.start { body in executor.schedule(body) }
         try await onThread { for _ in 0..<3 { executor.runNext(after: .milliseconds(20)) } }
-        #expect(await eventually { monitor.summary.count == 3 })
+        #expect(await waitUntil { monitor.summary.count == 3 })
         monitor.stop()
         let summary = monitor.summary
         // Each closure was held 20 ms before it ran: the lag is at least that.

@@ -1,6 +1,7 @@
 import AsyncPatterns
 import Foundation
 import LabStore
+import TestSupport
 import Testing
 
 private struct ConsumerFailure: Error, Equatable {}
@@ -39,7 +40,7 @@ struct PipelineTests {
             configuration: PipelineConfiguration(
                 capacity: capacity, fullPolicy: policy, maxBatchSize: 128, maxBatchWait: .milliseconds(5)))
         let gate = Gate()
-        let firstBatch = Collected<Int>()
+        let firstBatch = TestList<Int>()
         let exclusive = Exclusive(store)
         pipeline.startConsumer { batch in
             if firstBatch.count == 0 {
@@ -50,7 +51,7 @@ struct PipelineTests {
         }
         // Prime: the consumer takes a one-sample batch and is held, so the queue then fills from empty.
         pipeline.push(tagged(producer: 9, sequence: 0))
-        #expect(await eventually { firstBatch.count == 1 })
+        #expect(await waitUntil { firstBatch.count == 1 })
         let total = Self.producers * Self.perProducer + 1
         if policy == .block {
             // Producers must end up waiting for room: open the gate once one does, then let them finish.
@@ -59,7 +60,7 @@ struct PipelineTests {
                 Self.produce(into: pipeline)
                 done.release()
             }.start()
-            #expect(await eventually { pipeline.metrics.producerWaits > 0 })
+            #expect(await waitUntil { pipeline.metrics.producerWaits > 0 })
             #expect(pipeline.depth == capacity)
             gate.release()
             try await onThread { done.wait() }
@@ -123,15 +124,15 @@ struct PipelineTests {
     @Test func batchesBySize() async throws {
         let pipeline = Pipeline<Int>(
             configuration: PipelineConfiguration(capacity: 1_000, maxBatchSize: 100, maxBatchWait: .seconds(3600)))
-        let sizes = Collected<Int>()
-        let seen = Collected<Int>()
+        let sizes = TestList<Int>()
+        let seen = TestList<Int>()
         pipeline.startConsumer { batch in
             sizes.append(batch.count)
             seen.append(contentsOf: batch)
         }
         for value in 0..<1_050 { pipeline.push(value) }
         // Full batches go out without waiting for the (hour-long) max wait.
-        #expect(await eventually { sizes.count == 10 })
+        #expect(await waitUntil { sizes.count == 10 })
         #expect(pipeline.depth == 50)
         let metrics = try pipeline.finish()
         #expect(sizes.all == Array(repeating: 100, count: 10) + [50])
@@ -143,11 +144,11 @@ struct PipelineTests {
         let wait = Duration.milliseconds(50)
         let pipeline = Pipeline<Int>(
             configuration: PipelineConfiguration(capacity: 1_000, maxBatchSize: 1_000, maxBatchWait: wait))
-        let sizes = Collected<Int>()
+        let sizes = TestList<Int>()
         pipeline.startConsumer { sizes.append($0.count) }
         let pushed = ContinuousClock.now
         pipeline.push(contentsOf: 0..<10)
-        #expect(await eventually { sizes.count == 1 })
+        #expect(await waitUntil { sizes.count == 1 })
         // A partial batch goes out once the max wait has passed, never before.
         #expect(ContinuousClock.now - pushed >= wait)
         #expect(sizes.all == [10])
@@ -157,11 +158,11 @@ struct PipelineTests {
     @Test func flushDeliversAPartialBatchAtOnce() async throws {
         let pipeline = Pipeline<Int>(
             configuration: PipelineConfiguration(capacity: 100, maxBatchSize: 100, maxBatchWait: .seconds(3600)))
-        let sizes = Collected<Int>()
+        let sizes = TestList<Int>()
         pipeline.startConsumer { sizes.append($0.count) }
         #expect(pipeline.push(contentsOf: 0..<7) == 7)
         pipeline.flush()
-        #expect(await eventually { sizes.count == 1 })
+        #expect(await waitUntil { sizes.count == 1 })
         #expect(sizes.all == [7])
         try pipeline.finish()
     }
@@ -170,7 +171,7 @@ struct PipelineTests {
         let pipeline = Pipeline<Int>(
             configuration: PipelineConfiguration(capacity: 5_000, maxBatchSize: 1_000, maxBatchWait: .seconds(3600)))
         let gate = Gate()
-        let seen = Collected<Int>()
+        let seen = TestList<Int>()
         pipeline.startConsumer { batch in
             gate.wait()
             seen.append(contentsOf: batch)
@@ -189,7 +190,7 @@ struct PipelineTests {
         let pipeline = Pipeline<Int>(
             configuration: PipelineConfiguration(capacity: 8, maxBatchSize: 4, maxBatchWait: .milliseconds(1)))
         let gate = Gate()
-        let seen = Collected<Int>()
+        let seen = TestList<Int>()
         pipeline.startConsumer { batch in
             gate.wait()
             seen.append(contentsOf: batch)
@@ -218,13 +219,13 @@ struct PipelineTests {
     @Test func aFailingConsumerFailsThePipelineAndAccountsForEverything() async throws {
         let pipeline = Pipeline<Int>(
             configuration: PipelineConfiguration(capacity: 100, maxBatchSize: 10, maxBatchWait: .seconds(3600)))
-        let calls = Collected<Int>()
+        let calls = TestList<Int>()
         pipeline.startConsumer { batch in
             calls.append(batch.count)
             if calls.count == 2 { throw ConsumerFailure() }
         }
         for value in 0..<35 { pipeline.push(value) }
-        #expect(await eventually { pipeline.metrics.lost > 0 })
+        #expect(await waitUntil { pipeline.metrics.lost > 0 })
         #expect(pipeline.push(99) == .rejected)
         #expect(throws: ConsumerFailure.self) { try pipeline.finish() }
         let metrics = pipeline.metrics

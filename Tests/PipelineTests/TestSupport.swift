@@ -8,17 +8,6 @@ final class Exclusive<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// A thread-safe list for collecting what a consumer saw.
-final class Collected<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [Value] = []
-
-    func append(_ item: Value) { lock.withLock { items.append(item) } }
-    func append(contentsOf more: [Value]) { lock.withLock { items.append(contentsOf: more) } }
-    var all: [Value] { lock.withLock { items } }
-    var count: Int { lock.withLock { items.count } }
-}
-
 /// A gate a consumer waits on until the test opens it.
 final class Gate: @unchecked Sendable {
     private let condition = NSCondition()
@@ -38,34 +27,6 @@ final class Gate: @unchecked Sendable {
     }
 }
 
-/// Polls `condition` every millisecond until it holds or `limit` passes; returns whether it held. Suspends
-/// between polls, so it never ties up a thread of the (2-thread) concurrency pool that other tests need.
-/// Used to wait for an event, never to assert a duration.
-@discardableResult
-func eventually(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: limit)
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(1))
-    }
-    return condition()
-}
-
-/// Runs blocking work on a thread of its own and awaits its result, keeping the concurrency pool free.
-func onThread<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
-
-/// A fresh temporary folder for one test, removed afterwards.
-func withTemporaryFolder<R>(_ body: (URL) throws -> R) throws -> R {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
-    return try body(url)
-}
-
 /// A sample whose request id encodes its producer and sequence number: `producer * 1_000_000 + sequence`.
 func tagged(producer: Int, sequence: Int) -> AttemptSample {
     let id = Int64(producer * 1_000_000 + sequence)
@@ -77,7 +38,7 @@ func tagged(producer: Int, sequence: Int) -> AttemptSample {
 
 func testRun() -> RunRecord {
     RunRecord(
-        experiment: "pipeline \"quoted\"\n", status: "running", startedAt: "2026-01-01T00:00:00Z",
+        experiment: "pipeline \"quoted\"\n", status: .running, startedAt: "2026-01-01T00:00:00Z",
         masterSeed: UInt64.max - 1, specPath: "experiments/demo.json", specText: "{\n\t\"a\": \"é ✓ \u{1}\"\n}",
         specSHA256: "ab", commandLine: "experiments run --db x", gitCommit: "abc", gitDirty: true,
         swiftVersion: "6.3", os: "Linux", kernel: "6", cpuModel: "cpu \\ model", cores: 2, memoryBytes: 1 << 33,
@@ -87,7 +48,7 @@ func testRun() -> RunRecord {
 func testCell(runID: Int64, key: String) -> CellRecord {
     CellRecord(
         cellKey: key, runID: runID, experiment: "pipeline", engine: "async", concurrency: 64, repetition: 1,
-        params: #"{"engine":"async","error_rate":0.1}"#, seed: UInt64.max, status: "running", plannedRequests: 100,
+        params: #"{"engine":"async","error_rate":0.1}"#, seed: UInt64.max, status: .running, plannedRequests: 100,
         warmupRequests: 10, startedAt: "2026-01-01T00:00:01Z")
 }
 

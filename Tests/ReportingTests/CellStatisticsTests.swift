@@ -11,7 +11,7 @@ struct CellStatisticsTests {
     {
         CellRecord(
             id: 1, cellKey: "k", runID: 1, experiment: "x", engine: "async", concurrency: concurrency,
-            repetition: 0, params: params, seed: 1, status: "complete", plannedRequests: 3, warmupRequests: 1,
+            repetition: 0, params: params, seed: 1, status: .complete, plannedRequests: 3, warmupRequests: 1,
             startedAt: "",
             server: ServerFigures(
                 requests: 9, connections: 2, serviceMeanNs: 0, serviceP99Ns: 0,

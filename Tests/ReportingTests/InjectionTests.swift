@@ -1,4 +1,5 @@
 import Foundation
+import ReportingSynthetic
 import Testing
 
 @testable import Reporting

@@ -1,5 +1,6 @@
 import Foundation
 import LabStore
+import ReportingSynthetic
 import Testing
 
 @testable import Reporting

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Samples the scheduling lag of the Swift concurrency pool, or of any executor, while a run is going.
 ///
 /// On the pool, a task sleeps `interval` on `ContinuousClock` and records how late it woke. On an executor
@@ -40,7 +38,7 @@ public final class LagMonitor: Sendable {
     public let configuration: Configuration
     /// Time zero of the series (e.g. the cell's start).
     public let origin: ContinuousClock.Instant
-    private let state = Mutex(State())
+    private let state = LockedBox(State())
 
     /// Creates a monitor; nothing is measured until `start` or a `run` method.
     ///

@@ -1,6 +1,6 @@
+import AsyncPatterns
 import CCurl
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -16,13 +16,24 @@ import Synchronization
 /// costs O(ready sockets), not O(transfers): this is what keeps thousands of transfers cheap. Elsewhere it
 /// falls back to `curl_multi_perform` with `curl_multi_poll`.
 final class CurlMultiDriver: @unchecked Sendable {
-    // @unchecked: `multi` and `inFlight` are touched only by the driver thread (and by deinit, after it
-    // ended); submissions cross threads through the `submissions` mutex.
+    // `@unchecked Sendable`, proof: the mutable state (`inFlight`, and on Linux `registered` and
+    // `timerDeadline`) and the libcurl handle `multi` are touched only by the driver thread, in `loop` and in the
+    // libcurl callbacks it runs, and by `deinit`, which runs after the thread has ended (the thread holds `self`).
+    // Everything other threads reach is immutable (`shouldAbort`, the file descriptors) or in `inbox`, a
+    // `LockedBox`.
 
-    /// An easy handle crossing from a task to the driver thread. The task is suspended while the driver uses it.
-    private struct Submission: @unchecked Sendable {
-        let easy: UnsafeMutableRawPointer
+    /// An easy handle crossing from a task to the driver thread, by address: the task owns the handle and stays
+    /// suspended from `perform` until the driver resumes `continuation`, so only one thread uses it at a time.
+    private struct Submission: Sendable {
+        let easyAddress: UInt
         let continuation: CheckedContinuation<CURLcode, Never>
+
+        init(easy: UnsafeMutableRawPointer, continuation: CheckedContinuation<CURLcode, Never>) {
+            self.easyAddress = UInt(bitPattern: easy)
+            self.continuation = continuation
+        }
+
+        var easy: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: easyAddress)! }
     }
 
     private struct Inbox {
@@ -36,7 +47,7 @@ final class CurlMultiDriver: @unchecked Sendable {
     /// Polled at least every 100 ms: true aborts every transfer in flight (a socket that never becomes ready
     /// gives libcurl no chance to call the progress callback).
     private let shouldAbort: @Sendable () -> Bool
-    private let inbox = Mutex(Inbox())
+    private let inbox = LockedBox(Inbox())
     private var inFlight: [UnsafeMutableRawPointer: CheckedContinuation<CURLcode, Never>] = [:]
     #if os(Linux)
         private let epollFD: Int32

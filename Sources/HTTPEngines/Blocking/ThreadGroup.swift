@@ -1,4 +1,4 @@
-import Synchronization
+import AsyncPatterns
 
 #if canImport(Glibc)
     import Glibc
@@ -19,9 +19,9 @@ enum ThreadGroup {
             var remaining: Int
             var continuation: CheckedContinuation<Void, Never>?
         }
-        private let state: Mutex<State>
+        private let state: LockedBox<State>
 
-        init(count: Int) { state = Mutex(State(remaining: count, continuation: nil)) }
+        init(count: Int) { state = LockedBox(State(remaining: count, continuation: nil)) }
 
         func arm(_ continuation: CheckedContinuation<Void, Never>) {
             let done = state.withLock { state -> Bool in

@@ -151,15 +151,15 @@ extension RunControl {
 
     /// Blocks the thread until the shared state's generation moves past `generation` or the run stops.
     private func waitBlocking(after generation: UInt64) {
-        state.withLock { $0.blockingWaiters += 1 }
-        condition.lock()
-        while !isStopping, state.withLock({ $0.generation }) == generation {
-            // Every change broadcasts; the bound is only a safety net, long enough that a thousand waiting threads
-            // do not wake the machine up.
-            _ = condition.wait(until: Date(timeIntervalSinceNow: 0.25))
+        state.withLockWaiting { state, waiter in
+            state.pointee.blockingWaiters += 1
+            while !isStopping, state.pointee.generation == generation {
+                // Every change broadcasts; the bound is only a safety net, long enough that a thousand waiting
+                // threads do not wake the machine up.
+                waiter.wait(Self.changedCondition, timeout: .milliseconds(250))
+            }
+            state.pointee.blockingWaiters -= 1
         }
-        condition.unlock()
-        state.withLock { $0.blockingWaiters -= 1 }
     }
 
     /// Suspends the task until the shared state's generation moves past `generation`, the run stops, or the task

@@ -1,5 +1,4 @@
 import AsyncPatterns
-import Foundation
 import Synchronization
 
 /// State shared by all workers of one run: which logical request each worker takes next, the barrier between the
@@ -72,7 +71,7 @@ final class RunControl: Sendable {
         }
     }
 
-    /// Waiters to wake after a change: tasks to resume, and whether any thread waits on `condition`.
+    /// Waiters to wake after a change: tasks to resume, and whether any thread waits on `changedCondition`.
     struct Wake {
         var tasks: [CheckedContinuation<Void, Never>] = []
         var threads = false
@@ -81,9 +80,10 @@ final class RunControl: Sendable {
         static let none = Wake()
     }
 
-    let state: Mutex<State>
-    /// Where blocked threads wait for `State.generation` to change.
-    let condition = NSCondition()
+    /// The shared state, with one condition (`changedCondition`) where blocked threads wait for
+    /// `State.generation` to change.
+    let state: LockedBox<State>
+    static var changedCondition: Int { 0 }
     /// Run-clock time the measured phase began, in ns; written under the lock when the barrier opens.
     let measuredOriginNs = Atomic<Int64>(0)
     /// Run length by time: no measured request starts (closed loop) or is scheduled (open loop) after this, in ns.
@@ -110,7 +110,7 @@ final class RunControl: Sendable {
         self.gate = policy.gate
         self.sink = sink
         self.shutdownGraceNs = RunClock.nanoseconds(configuration.shutdownGrace)
-        self.state = Mutex(State())
+        self.state = LockedBox(State(), conditions: 1)
         if warmupTotal == 0 {
             // No warm-up: the measured phase begins with the run.
             state.withLock { openBarrier(&$0, atNs: clock.now()) }
@@ -189,11 +189,7 @@ final class RunControl: Sendable {
     /// Resumes the tasks and wakes the threads that `State.changed` returned.
     func wakeWaiters(_ wake: Wake) {
         for task in wake.tasks { task.resume() }
-        if wake.threads {
-            condition.lock()
-            condition.broadcast()
-            condition.unlock()
-        }
+        if wake.threads { state.broadcast(Self.changedCondition) }
     }
 
     /// Records how late an open-loop request started behind its schedule, in ns.

@@ -36,7 +36,7 @@ public struct CellPlan: Sendable, Hashable {
     /// server's configuration (`serverConfigurationParameters`) and the endpoint every request asks for (`path`).
     public static let serverParameters = ["errorRate", "latencyMs", "jitter", "latencyModel", "path"]
 
-    /// The server parameters that go into the mock server's configuration (`serverConfigurationJSON`): all but
+    /// The server parameters that go into the mock server's configuration (`serverConfiguration(base:seed:)`): all but
     /// `path`, which the client asks for.
     public static let serverConfigurationParameters = serverParameters.filter { $0 != "path" }
 
@@ -122,13 +122,20 @@ extension Array where Element == CellPlan {
     /// machine (another tenant, thermal or frequency changes) then spreads over every engine and treatment instead
     /// of landing on the cells that happened to run back to back. A point's place depends only on its own
     /// parameters, so resumed and sharded sweeps keep the same relative order.
-    public func interleaved(master: UInt64) -> [CellPlan] {
+    ///
+    /// With `blockAxis`, the grid is first cut into blocks, one per value of that axis, run one after another in a
+    /// shuffled order, and the round-robin runs within each block. The treatments compared at one value then share
+    /// the same few minutes of the machine, so drift slower than a block's length neither biases one of them nor
+    /// widens a point's interval; it can only move whole blocks against each other.
+    public func interleaved(master: UInt64, blockAxis: String? = nil) -> [CellPlan] {
         let ranked = map { cell in
-            (cell, StableHash.combine(master, StableHash.hash("order\n" + cell.canonicalParameters)))
+            let block = blockAxis.map { StableHash.combine(master, StableHash.hash("block\n" + cell[$0].json)) }
+            return (cell, block ?? 0, StableHash.combine(master, StableHash.hash("order\n" + cell.canonicalParameters)))
         }
         return ranked.sorted { a, b in
+            if a.1 != b.1 { return a.1 < b.1 }
             if a.0.repetition != b.0.repetition { return a.0.repetition < b.0.repetition }
-            return a.1 != b.1 ? a.1 < b.1 : a.0.index < b.0.index
+            return a.2 != b.2 ? a.2 < b.2 : a.0.index < b.0.index
         }.map(\.0)
     }
 }

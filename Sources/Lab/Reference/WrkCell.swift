@@ -73,7 +73,7 @@ struct WrkCell {
             }
             let figures = try WrkOutput.parse(outcome.output)
             record.reference = figures
-            record.status = "complete"
+            record.status = .complete
             return "wrk: \(figures.requests) requests, \(Int(figures.requestsPerSecond.rounded())) req/s, "
                 + "p99 \(String(format: "%.3g", figures.p99Ns / 1e6)) ms, \(figures.errors) errors"
         } catch {
@@ -82,7 +82,7 @@ struct WrkCell {
     }
 
     private func fail(_ record: inout CellRecord, _ message: String) -> String {
-        record.status = "failed"
+        record.status = .failed
         record.error = message
         return "FAILED: \(message)"
     }

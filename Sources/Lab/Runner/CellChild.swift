@@ -62,16 +62,11 @@ public enum CellChild {
         let client = CellClient(cell: cell, spec: spec, baseURL: job.baseURL, targetPath: job.targetPath)
         let outcome = try await client.run(record: &record, store: store, jsonl: nil)
         let pid = EventRecord(
-            tNs: outcome.events.map(\.tNs).max() ?? 0, kind: clientPIDEvent, value: Double(getpid()),
+            tNs: outcome.events.map(\.tNs).max() ?? 0, kind: .clientPID, value: Double(getpid()),
             detail: "the client ran in process \(getpid()), not the runner's")
         try store.insertEvents(outcome.events + [pid], cellID: record.id)
         let summary = CellClient.finish(&record, result: outcome.result, stored: outcome.stored)
         try store.completeCell(record)
         print("summary: \(summary)")
     }
-
-    /// The event kind whose value is the pid of the process that ran the cell's client.
-    static let clientPIDEvent = "client_pid"
-    /// The event kind whose value is the runner's time for the cell's process, spawn to import, ns.
-    static let processEvent = "cell_process_ns"
 }

@@ -34,7 +34,7 @@ struct CellClient {
             baseURL: baseURL, requests: spec.requests(concurrency: cell.concurrency), warmup: spec.warmup, seed: seed,
             minMeasuredSeconds: spec.minMeasuredSeconds)
         if let targetPath { configuration.path = targetPath }
-        let policy = try ResilienceSettings(cell: cell, baseJSON: spec.resilienceJSON).policy(seed: seed)
+        let policy = try ResilienceSettings(cell: cell, base: spec.resilience).policy(seed: seed)
 
         guard let kind = cell.engine.kind else {
             throw LabError("the cell `\(cell.engine)` is a reference cell, which the runner runs with WrkCell")
@@ -66,7 +66,7 @@ struct CellClient {
     static func finish(_ record: inout CellRecord, result: Result<EngineRunSummary, Error>, stored: Int) -> String {
         switch result {
         case .success(let summary):
-            record.status = "complete"
+            record.status = .complete
             record.elapsedNs = summary.elapsed.nanoseconds
             record.maxLatenessNs = summary.maxLateness.nanoseconds
             // What the engine actually ran: its warm-up is at least one request per worker, and a minimum measured
@@ -78,7 +78,7 @@ struct CellClient {
             }
             return summaryLine(completed: summary.completedRequests, stored: stored, elapsedNs: record.elapsedNs)
         case .failure(let error):
-            record.status = "failed"
+            record.status = .failed
             record.error = "\(error)"
             return "FAILED: \(error)"
         }

@@ -2,6 +2,7 @@ import AsyncPatterns
 import Foundation
 import HTTPEngines
 import LabStore
+import MockServer
 
 extension CellPlan {
     private func number(_ name: String) -> Double { self[name].number ?? 0 }
@@ -25,44 +26,38 @@ extension CellPlan {
             minimumMeasuredDuration: minMeasuredSeconds.map { .nanoseconds(Int64(($0 * 1e9).rounded())) })
     }
 
-    /// The mock server's configuration for this cell as a JSON object: the spec's `server` settings with
-    /// the cell's seed, latency and error rate laid over them.
-    func serverConfigurationJSON(specServerJSON: String, seed: UInt64) -> String {
-        var object = (try? JSONSerialization.jsonObject(with: Data(specServerJSON.utf8)) as? [String: Any]) ?? [:]
-        object["seed"] = NSNumber(value: seed)
-        object["errorRate"] = number("errorRate")
+    /// The mock server's configuration for this cell: the spec's `server` settings (`base`) with the cell's seed,
+    /// error rate and latency (`latencyMs`, `jitter`, `latencyModel`) laid over them. The server is sent its
+    /// `jsonString()`, which decodes back to this value.
+    func serverConfiguration(base: MockServerConfiguration, seed: UInt64) -> MockServerConfiguration {
+        var configuration = base
+        configuration.seed = seed
+        configuration.errorRate = number("errorRate")
         let ms = number("latencyMs")
         let jitter = number("jitter")
         switch word("latencyModel") {
-        case "exponential": object["latency"] = ["kind": "exponential", "ms": ms]
-        case "lognormal": object["latency"] = ["kind": "lognormal", "ms": ms, "sigma": jitter > 0 ? jitter : 0.5]
-        default:
-            object["latency"] =
-                jitter > 0 ? ["kind": "uniform", "ms": ms, "jitter": jitter] : ["kind": "fixed", "ms": ms]
+        case "exponential": configuration.latency = .exponential(ms: ms)
+        case "lognormal": configuration.latency = .lognormal(ms: ms, sigma: jitter > 0 ? jitter : 0.5)
+        default: configuration.latency = jitter > 0 ? .uniform(ms: ms, jitter: jitter) : .fixed(ms: ms)
         }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return configuration
     }
 }
 
 extension CellPlan {
     /// The error rate the server injects over time, as `injected_error_rate` events: the base rate at the
-    /// start, or one event at the start of each phase of the spec's fault schedule (repeats not expanded).
-    func injectedErrorRateEvents(specServerJSON: String) -> [EventRecord] {
+    /// start, or one event at the start of each phase of the spec's fault `schedule` (repeats not expanded).
+    func injectedErrorRateEvents(schedule: [MockServerConfiguration.Phase]) -> [EventRecord] {
         let base = self["errorRate"].number ?? 0
-        var events = [EventRecord(tNs: 0, kind: "injected_error_rate", value: base)]
-        guard let object = try? JSONSerialization.jsonObject(with: Data(specServerJSON.utf8)) as? [String: Any],
-            let phases = object["schedule"] as? [[String: Any]]
-        else { return events }
+        guard !schedule.isEmpty else { return [EventRecord(tNs: 0, kind: .injectedErrorRate, value: base)] }
+        var events: [EventRecord] = []
         var start = 0.0
-        events.removeAll()
-        for phase in phases {
-            let rate = (phase["errorRate"] as? NSNumber)?.doubleValue ?? base
+        for phase in schedule {
             events.append(
                 EventRecord(
-                    tNs: Int64(start * 1_000_000), kind: "injected_error_rate", value: rate,
-                    detail: phase["name"] as? String))
-            start += (phase["durationMs"] as? NSNumber)?.doubleValue ?? 0
+                    tNs: Int64(start * 1_000_000), kind: .injectedErrorRate, value: phase.errorRate ?? base,
+                    detail: phase.name))
+            start += phase.durationMs
         }
         return events
     }

@@ -1,27 +1,28 @@
 import AsyncHTTPClient
 import Foundation
 import LabStore
+import MockServer
 import NIOCore
 import NIOHTTP1
 
 /// The mock server running as its own process, so its CPU use never counts against the engines.
 /// The runner configures it per cell over its admin endpoints and reads its counters after each cell.
-final class MockServerProcess: @unchecked Sendable {
+package final class MockServerProcess: Sendable {
     private let process: Process
     /// The write end of the server's standard input: the server exits when it closes, so it never outlives
     /// this process (see `ParentWatch`).
     private let lifeline: Pipe
     /// The server's base URL, e.g. `http://127.0.0.1:41234`.
-    let baseURL: String
+    package let baseURL: String
     /// The server's process id.
-    var pid: Int32 { process.processIdentifier }
+    package var pid: Int32 { process.processIdentifier }
     /// The CPU the server is pinned to, if any.
-    let cpu: Int?
+    package let cpu: Int?
 
     /// Starts `executable` on a free loopback port, pinned to `cpu` with one event loop when given, in the real-time
     /// class at `realtimePriority` when given, and waits for it to listen.
     /// - Throws: `LabError` when the binary is missing or the server does not start within 10 s.
-    init(executable: String, cpu: Int?, realtimePriority: Int? = nil) throws {
+    package init(executable: String, cpu: Int?, realtimePriority: Int? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw LabError(
                 "mock server binary not found at \(executable). Build it with `swift build -c release` "
@@ -61,7 +62,7 @@ final class MockServerProcess: @unchecked Sendable {
     }
 
     /// Stops the server by closing its lifeline (it ignores SIGTERM), and waits for it to exit.
-    func stop() {
+    package func stop() {
         guard process.isRunning else { return }
         try? lifeline.fileHandleForWriting.close()
         process.waitUntilExit()
@@ -69,15 +70,17 @@ final class MockServerProcess: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Applies a configuration (a JSON object) and zeroes the counters.
-    func configure(json: String, client: HTTPClient) async throws {
+    /// Applies a configuration (a JSON object) and zeroes the counters, once the previous cell's requests have
+    /// left the server.
+    package func configure(json: String, client: HTTPClient) async throws {
+        try await drain(client: client)
         try await send(.PUT, "/__admin/config", body: json, client: client)
         try await send(.POST, "/__admin/reset", body: nil, client: client)
         ProcessFigures.resetPeakRSS(pid: pid)
     }
 
     /// Reads the counters since the last reset, with the server process's CPU and peak memory.
-    func figures(client: HTTPClient, cpuBefore: (user: Double, sys: Double)?) async throws -> ServerFigures {
+    package func figures(client: HTTPClient, cpuBefore: (user: Double, sys: Double)?) async throws -> ServerFigures {
         let json = try await send(.GET, "/__admin/counters", body: nil, client: client)
         var figures = try ServerFigures.decode(countersJSON: json)
         if let before = cpuBefore, let after = ProcessFigures.cpuSeconds(pid: pid) {
@@ -86,6 +89,20 @@ final class MockServerProcess: @unchecked Sendable {
         }
         figures.peakRSSBytes = ProcessFigures.peakRSSBytes(pid: pid)
         return figures
+    }
+
+    /// Waits, for at most `limit`, until no request is in service at the server. A client that stopped (a `wrk`
+    /// cell ends by closing its connections, a timed-out request is abandoned) leaves its requests in their latency
+    /// at the server; a reset then keeps them in flight, and the next cell's peak in service would start from them.
+    private func drain(client: HTTPClient, limit: Duration = .seconds(5)) async throws {
+        let deadline = ContinuousClock.now + limit
+        while try await counters(client: client).inFlight > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    private func counters(client: HTTPClient) async throws -> MockServerCounters {
+        try ServerFigures.counters(try await send(.GET, "/__admin/counters", body: nil, client: client))
     }
 
     @discardableResult
@@ -109,7 +126,7 @@ final class MockServerProcess: @unchecked Sendable {
 extension MockServerProcess {
     /// Starts the server as the runner and `make perf` use it: with `pin` and at least two CPUs, the server is
     /// pinned to the last CPU with one event loop and this process to the others (see `CPUPlacement`).
-    static func start(executable: String, pin: Bool, realtimePriority: Int? = nil) throws -> MockServerProcess {
+    package static func start(executable: String, pin: Bool, realtimePriority: Int? = nil) throws -> MockServerProcess {
         guard pin, let cpu = CPUPlacement.serverCPU else {
             return try MockServerProcess(executable: executable, cpu: nil, realtimePriority: realtimePriority)
         }
@@ -121,15 +138,19 @@ extension MockServerProcess {
 extension ServerFigures {
     /// Reads the mock server's `/__admin/counters` document.
     static func decode(countersJSON: String) throws -> ServerFigures {
-        guard let object = try JSONSerialization.jsonObject(with: Data(countersJSON.utf8)) as? [String: Any] else {
-            throw LabError("the mock server's counters are not a JSON object: \(countersJSON.prefix(200))")
-        }
-        let service = object["serviceTime"] as? [String: Any] ?? [:]
-        func number(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? 0 }
+        let counters = try counters(countersJSON)
         return ServerFigures(
-            requests: Int64(number(object["requests"])), connections: Int64(number(object["connections"])),
-            serviceMeanNs: number(service["meanNs"]), serviceP99Ns: number(service["p99Ns"]),
+            requests: Int64(counters.requests), connections: Int64(counters.connections),
+            serviceMeanNs: counters.serviceTime.meanNs, serviceP99Ns: counters.serviceTime.p99Ns,
             countersJSON: countersJSON)
+    }
+
+    fileprivate static func counters(_ json: String) throws -> MockServerCounters {
+        do {
+            return try JSONDecoder().decode(MockServerCounters.self, from: Data(json.utf8))
+        } catch {
+            throw LabError("the mock server's counters do not decode (\(error)): \(json.prefix(200))")
+        }
     }
 }
 

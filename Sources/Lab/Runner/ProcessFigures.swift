@@ -3,7 +3,7 @@ import LabStore
 
 /// CPU and peak-memory readings of a process from /proc (Linux), usable for this process and for the
 /// mock server's. The peak (VmHWM) can be reset, so each cell gets its own peak.
-enum ProcessFigures {
+package enum ProcessFigures {
     /// User and system CPU seconds of `pid` (default: this process), or nil where /proc is missing.
     static func cpuSeconds(pid: Int32? = nil) -> (user: Double, sys: Double)? {
         let path = "/proc/\(pid.map(String.init) ?? "self")/stat"
@@ -18,7 +18,7 @@ enum ProcessFigures {
     }
 
     /// Peak resident set size of `pid` since the last reset, in bytes, or nil where /proc is missing.
-    static func peakRSSBytes(pid: Int32? = nil) -> Int64? {
+    package static func peakRSSBytes(pid: Int32? = nil) -> Int64? {
         let path = "/proc/\(pid.map(String.init) ?? "self")/status"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
@@ -29,7 +29,7 @@ enum ProcessFigures {
     }
 
     /// Resets the peak RSS of `pid` to its current RSS (Linux `clear_refs` value 5). Best effort.
-    static func resetPeakRSS(pid: Int32? = nil) {
+    package static func resetPeakRSS(pid: Int32? = nil) {
         let path = "/proc/\(pid.map(String.init) ?? "self")/clear_refs"
         try? "5".write(toFile: path, atomically: false, encoding: .utf8)
     }

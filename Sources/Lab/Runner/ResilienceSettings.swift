@@ -8,11 +8,22 @@ import LabStore
 /// it, and the spec's object supplies only the settings no parameter names (for example `throttle.windowMs`).
 struct ResilienceSettings {
     let cell: CellPlan
-    let baseJSON: String
+    /// The spec's `resilience` settings, `ExperimentSpec.resilience`.
+    let base: ResilienceConfiguration
+
+    init(cell: CellPlan, base: ResilienceConfiguration) {
+        self.cell = cell
+        self.base = base
+    }
+
+    /// Settings over a `resilience` object given as JSON text. Throws `DecodingError` when it does not decode.
+    init(cell: CellPlan, baseJSON: String) throws {
+        self.init(cell: cell, base: try JSONDecoder().decode(ResilienceConfiguration.self, from: Data(baseJSON.utf8)))
+    }
 
     /// The configuration the cell runs with.
     func configuration() throws -> ResilienceConfiguration {
-        var configuration = try JSONDecoder().decode(ResilienceConfiguration.self, from: Data(baseJSON.utf8))
+        var configuration = base
         let backoff = cell["backoff"].description
         if backoff == "off" {
             configuration.retry = nil
@@ -102,13 +113,13 @@ struct CellPolicy: AttemptPolicy {
     func events() -> [EventRecord] {
         guard let resilience else { return [] }
         var events = resilience.drainEvents().map {
-            EventRecord(tNs: $0.at.nanoseconds, kind: $0.kind, detail: $0.detail)
+            EventRecord(tNs: $0.at.nanoseconds, kind: EventKind($0.kind), detail: $0.detail)
         }
         let snapshot = resilience.snapshot()
         if let limit = snapshot.limiterLimit {
             events.append(
                 EventRecord(
-                    tNs: createdAt.duration(to: .now).nanoseconds, kind: ResilienceEvent.limiter,
+                    tNs: createdAt.duration(to: .now).nanoseconds, kind: .limiter,
                     value: Double(snapshot.limiterPeak),
                     detail: "limit \(limit), peak \(snapshot.limiterPeak), waits \(snapshot.limiterWaits), "
                         + "timeouts \(snapshot.limiterTimeouts)"))

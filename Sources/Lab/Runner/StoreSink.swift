@@ -7,15 +7,17 @@ import NIOPosix
 /// SQLite (and JSONL when asked), so an engine never waits on disk and memory stays bounded by the
 /// pipeline's capacity however long the run. It also samples scheduling lag (Swift concurrency pool and
 /// NIO event loops) and resident memory over the cell.
-final class StoreSink: SampleSink, @unchecked Sendable {
+package final class StoreSink: SampleSink, Sendable {
     private let pipeline: Pipeline<AttemptSample>
     private let lag: LagMonitor
     private let nioLag: LagMonitor
     private let memory: MemorySampler
+    /// Written by `finish()`, read through `events`.
+    private let finishedEvents = LockedBox<[EventRecord]>([])
 
     /// Starts the writer thread, the lag monitor and the memory sampler for one cell. `store` and `jsonl`
     /// must not be used elsewhere until `finish()` returns.
-    init(
+    package init(
         store: LabStore, jsonl: JSONLWriter? = nil, cellID: Int64, origin: ContinuousClock.Instant = .now,
         recorder: RecorderSettings = .init()
     ) {
@@ -46,48 +48,54 @@ final class StoreSink: SampleSink, @unchecked Sendable {
         memory.start()
     }
 
-    func record(_ sample: AttemptSample) {
+    package func record(_ sample: AttemptSample) {
         _ = pipeline.push(sample)
     }
 
     /// Drains the pipeline, stops the writer and the lag monitor, and returns how many samples were stored.
     /// Afterwards `events` holds queue depth and scheduling lag over time, with their summaries.
     /// - Throws: the first error the writer hit.
-    func finish() throws -> Int {
+    package func finish() throws -> Int {
         let summary = lag.stop()
         let nioSummary = nioLag.stop()
         let metrics = try pipeline.finish()
         let rss = memory.stop()
         var events = pipeline.drainDepthSeries().map {
-            EventRecord(tNs: $0.tNs, kind: "queue_depth", value: Double($0.depth))
+            EventRecord(tNs: $0.tNs, kind: .queueDepth, value: Double($0.depth))
         }
-        events += lag.drainSamples().map { EventRecord(tNs: $0.tNs, kind: "lag_ns", value: Double($0.lagNs)) }
+        events += lag.drainSamples().map { EventRecord(tNs: $0.tNs, kind: .lagNs, value: Double($0.lagNs)) }
         events += nioLag.drainSamples().map {
-            EventRecord(tNs: $0.tNs, kind: "nio_lag_ns", value: Double($0.lagNs))
+            EventRecord(tNs: $0.tNs, kind: .nioLagNs, value: Double($0.lagNs))
         }
-        events += rss.map { EventRecord(tNs: $0.tNs, kind: "rss_bytes", value: Double($0.bytes)) }
+        events += rss.map { EventRecord(tNs: $0.tNs, kind: .rssBytes, value: Double($0.bytes)) }
         let end = events.map(\.tNs).max() ?? 0
-        events.append(EventRecord(tNs: end, kind: "lag_max_ns", value: Double(summary.maxNs)))
-        events.append(EventRecord(tNs: end, kind: "lag_p95_ns", value: Double(summary.p95Ns)))
-        events.append(EventRecord(tNs: end, kind: "nio_lag_max_ns", value: Double(nioSummary.maxNs)))
-        events.append(EventRecord(tNs: end, kind: "nio_lag_p95_ns", value: Double(nioSummary.p95Ns)))
+        events.append(EventRecord(tNs: end, kind: .lagMaxNs, value: Double(summary.maxNs)))
+        events.append(EventRecord(tNs: end, kind: .lagP95Ns, value: Double(summary.p95Ns)))
+        events.append(EventRecord(tNs: end, kind: .nioLagMaxNs, value: Double(nioSummary.maxNs)))
+        events.append(EventRecord(tNs: end, kind: .nioLagP95Ns, value: Double(nioSummary.p95Ns)))
         events.append(
             EventRecord(
-                tNs: end, kind: "pipeline", value: Double(metrics.peakDepth),
+                tNs: end, kind: .pipeline, value: Double(metrics.peakDepth),
                 detail: "produced \(metrics.produced), stored \(metrics.consumed), dropped \(metrics.dropped), "
                     + "batches \(metrics.batches), producer waits \(metrics.producerWaits), "
                     + "max batch \(metrics.batchNanosMax / 1000) us"))
         if metrics.dropped > 0 {
-            events.append(EventRecord(tNs: end, kind: "pipeline_dropped", value: Double(metrics.dropped)))
+            events.append(EventRecord(tNs: end, kind: .pipelineDropped, value: Double(metrics.dropped)))
         }
-        self.events = events
+        finishedEvents.withLock { $0 = events }
         return metrics.consumed
     }
 
     /// After `finish()`: the recording's events for the `events` table.
-    private(set) var events: [EventRecord] = []
+    package var events: [EventRecord] { finishedEvents.withLock { $0 } }
 
-    /// The store and JSONL writer, handed to the writer thread.
+    /// The store and JSONL writer, lent to the writer thread.
+    ///
+    /// `@unchecked Sendable`, proof: `LabStore` and `JSONLWriter` are not thread-safe, and are used by one thread
+    /// at a time. `init` hands them to the pipeline's writer thread, and its caller must not use them until
+    /// `finish()` returns; `finish()` returns only after `Pipeline.finish()` has joined that thread (it waits
+    /// for the thread's last batch under the pipeline's lock, which orders the writer's last use before the
+    /// caller's next one). Swift cannot express such a borrow across threads: `sending` would move them for good.
     private struct Writers: @unchecked Sendable {
         let store: LabStore
         let jsonl: JSONLWriter?
@@ -96,13 +104,13 @@ final class StoreSink: SampleSink, @unchecked Sendable {
 
 /// How a cell's samples are recorded: the pipeline's capacity, full policy and batch size, and an optional
 /// extra delay per batch in the writer (to study a consumer slower than its producer).
-struct RecorderSettings: Sendable {
+package struct RecorderSettings: Sendable {
     var policy: PipelineFullPolicy = .block
     var capacity = 65_536
     var batch = 8192
     var writerDelay: Duration = .zero
 
-    init() {}
+    package init() {}
 
     /// The settings of a cell, from its `recorderPolicy`, `recorderCapacity`, `recorderBatch` and
     /// `writerDelayMs` parameters.
@@ -115,33 +123,38 @@ struct RecorderSettings: Sendable {
 }
 
 /// Samples this process's resident memory every 100 ms on a timer, for the `rss_bytes` series.
-final class MemorySampler: @unchecked Sendable {
+final class MemorySampler: Sendable {
+    private struct State {
+        let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+        var points: [(tNs: Int64, bytes: Int64)] = []
+    }
+
     private let origin: ContinuousClock.Instant
-    private let lock = NSLock()
-    private var points: [(tNs: Int64, bytes: Int64)] = []
-    private let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+    private let state = LockedBox(State())
 
     init(origin: ContinuousClock.Instant) {
         self.origin = origin
     }
 
     func start() {
-        timer.schedule(deadline: .now(), repeating: .milliseconds(100))
-        timer.setEventHandler { [self] in
-            guard let bytes = ProcessFigures.residentBytes() else { return }
-            let t = (ContinuousClock.now - origin).nanoseconds
-            lock.lock()
-            if points.count < 100_000 { points.append((t, bytes)) }
-            lock.unlock()
+        state.withLock { state in
+            state.timer.schedule(deadline: .now(), repeating: .milliseconds(100))
+            state.timer.setEventHandler { [self] in
+                guard let bytes = ProcessFigures.residentBytes() else { return }
+                let t = (ContinuousClock.now - origin).nanoseconds
+                self.state.withLock { state in
+                    if state.points.count < 100_000 { state.points.append((t, bytes)) }
+                }
+            }
+            state.timer.resume()
         }
-        timer.resume()
     }
 
     /// Stops sampling and returns the series.
     func stop() -> [(tNs: Int64, bytes: Int64)] {
-        timer.cancel()
-        lock.lock()
-        defer { lock.unlock() }
-        return points
+        state.withLock { state in
+            state.timer.cancel()
+            return state.points
+        }
     }
 }

@@ -28,13 +28,14 @@ extension ExperimentSpec {
         }
         for cell in grid() {
             do {
-                _ = try ResilienceSettings(cell: cell, baseJSON: resilienceJSON).configuration()
+                _ = try ResilienceSettings(cell: cell, base: resilience).configuration()
             } catch {
                 report(error, cell: cell, parameters: Self.resilienceParameters, section: "resilience")
             }
             do {
-                let json = cell.serverConfigurationJSON(specServerJSON: serverJSON, seed: 0)
-                try MockServerConfiguration.decode(json: Data(json.utf8), source: "server").validate()
+                // Decoded from the JSON the server is sent, so that what it reads back is checked too.
+                let json = cell.serverConfiguration(base: server, seed: 0).jsonString()
+                _ = try MockServerConfiguration.decode(json: Data(json.utf8), source: "server")
             } catch {
                 report(error, cell: cell, parameters: Self.serverParameters, section: "server")
             }
@@ -47,10 +48,13 @@ extension ExperimentSpec {
     /// `acquireTimeoutMs` parameter without a limiter, or an acquire timeout set both as a parameter and in
     /// `resilience.limiter`.
     func unusedSettingProblems() -> [SpecError] {
-        let base = (try? JSONSerialization.jsonObject(with: Data(resilienceJSON.utf8)) as? [String: Any]) ?? [:]
         let cells = grid()
         var problems: [SpecError] = []
-        for (name, on) in [("throttle", "k:<K>"), ("limiter", "limit:<permits>")] where base[name] != nil {
+        let given = [
+            ("throttle", "k:<K>", resilience.throttle != nil),
+            ("limiter", "limit:<permits>", resilience.limiter != nil),
+        ]
+        for (name, on, isGiven) in given where isGiven {
             guard cells.allSatisfy({ $0[name] == .string("off") }) else { continue }
             problems.append(
                 SpecError(
@@ -67,7 +71,7 @@ extension ExperimentSpec {
                         message: "is never used: the parameter `limiter` is `off` in every cell. Add `limiter` "
                             + "(`limit:<permits>`) to `fixed` or `axes`, or remove `acquireTimeoutMs`."))
             }
-            if let limiter = base["limiter"] as? [String: Any], limiter["acquireTimeoutMs"] != nil {
+            if resilience.limiter?.acquireTimeoutMs != nil {
                 problems.append(
                     SpecError(
                         file: path,

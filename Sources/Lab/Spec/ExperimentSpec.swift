@@ -1,4 +1,6 @@
+import AsyncPatterns
 import HTTPEngines
+import MockServer
 
 /// A validated experiment spec: what to sweep, how long, and how the server behaves.
 /// Built only by `ExperimentSpec.load(path:quick:)`, which checks everything before anything runs.
@@ -19,7 +21,10 @@ public struct ExperimentSpec: Sendable {
     public var requests: Int
     /// Measured logical requests per unit of concurrency, so that high-concurrency cells run long enough.
     public var requestsPerWorker: Int
-    /// The base resilience settings (ResilienceConfiguration JSON) that cell parameters override; `{}`.
+    /// The base resilience settings (the spec's `resilience` object, decoded and validated) that cell parameters
+    /// override; `.none` by default.
+    public var resilience: ResilienceConfiguration
+    /// The spec's `resilience` object as JSON text with sorted keys, `{}` by default.
     public var resilienceJSON: String
     /// Logical warm-up requests per cell, recorded but excluded from statistics.
     public var warmup: Int
@@ -30,10 +35,15 @@ public struct ExperimentSpec: Sendable {
     public var minMeasuredSeconds: Double?
     /// Repetitions of every grid point.
     public var repetitions: Int
+    /// An axis whose value groups the grid into blocks that run one after another (`blockBy`), or nil for one
+    /// block. Within a block repetitions run round-robin over its cells, so the treatments compared at one value
+    /// (the engines at one concurrency, say) share the same minutes of the machine; see `interleaved`.
+    public var blockAxis: String?
     /// The master seed.
     public var seed: UInt64
-    /// Extra mock-server settings as a JSON object text (fault kinds, schedules, capacity...), `{}` by default.
-    public var serverJSON: String
+    /// The mock server's settings from the spec's `server` object (fault kinds, schedules, capacity...), decoded and
+    /// validated; each cell lays its seed, latency and error rate over them. `.default` by default.
+    public var server: MockServerConfiguration
     /// Whether the experiment injects faults, and so needs the mock server (it cannot run against `--target`).
     public var needsMockServer: Bool
     /// The spec file's path as given.

@@ -18,12 +18,19 @@ enum JSONText {
         return (line, column)
     }
 
-    /// Parses JSON, turning Foundation's "around character N" into a line and column.
-    static func parse(_ text: String, file: String) throws(SpecError) -> Any {
+    /// Decodes JSON text into a `SpecValue`. On a syntax error, Foundation's "around character N" is turned into a
+    /// line and column (`JSONDecoder` gives no position, so only then is the text handed to `JSONSerialization`).
+    static func parse(_ text: String, file: String) throws(SpecError) -> SpecValue {
         do {
-            return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [])
+            return try JSONDecoder().decode(SpecValue.self, from: Data(text.utf8))
         } catch {
-            let detail = (error as NSError).userInfo["NSDebugDescription"] as? String ?? "\(error)"
+            let detail: String
+            do {
+                _ = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+                detail = "\(error)"
+            } catch {
+                detail = (error as NSError).userInfo["NSDebugDescription"] as? String ?? "\(error)"
+            }
             if let range = detail.range(of: #"character (\d+)"#, options: .regularExpression),
                 let offset = Int(detail[range].split(separator: " ").last ?? "")
             {
@@ -108,7 +115,7 @@ extension JSONText {
             }
             let raw = Data(bytes[start...min(index, bytes.count - 1)])
             index += 1
-            return (try? JSONSerialization.jsonObject(with: raw, options: .fragmentsAllowed) as? String)
+            return (try? JSONDecoder().decode(String.self, from: raw))
                 ?? String(decoding: raw, as: UTF8.self)
         }
 

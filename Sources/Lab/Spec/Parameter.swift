@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Foundation
+import LabStore
 
 /// A parameter value of a cell: the experiment's axes and fixed settings are made of these.
 public enum ParameterValue: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -50,8 +51,6 @@ enum ParameterKind: Sendable {
     case choice([String])
     /// A URL path starting with `/`.
     case path
-    /// A retry budget: `none`, `token:<max tokens>` or `ratio:<fraction>`.
-    case budget
     /// A value with its own syntax (such as `off` or `k:2`), parsed and checked by `syntax`.
     case setting(ParameterSyntax)
 }
@@ -60,8 +59,13 @@ enum ParameterKind: Sendable {
 struct ParameterSyntax: Sendable {
     /// What the parameter accepts, as shown in errors, e.g. "`off` or `k:<K greater than 0 and at most 100>`".
     let allowed: String
-    /// The canonical value of a JSON value (a String or an NSNumber), or nil when it is not allowed.
-    let parse: @Sendable (Any) -> ParameterValue?
+    /// The canonical value of a JSON value, or nil when it is not allowed.
+    let parse: @Sendable (SpecValue) -> ParameterValue?
+
+    /// The retry budget: `none`, `token:<max tokens>` or `ratio:<fraction>`, kept as written.
+    static let budget = ParameterSyntax(
+        allowed: "`none`, `token:<max tokens from 1 to 10000>` or `ratio:<fraction from 0 to 1>`",
+        parse: { value in value.stringValue.flatMap { RetryBudgetSetting($0) == nil ? nil : .string($0) } })
 
     /// The adaptive throttle: `off` or `k:<K>`, K in (0, 100].
     static let throttle = ParameterSyntax(
@@ -96,8 +100,8 @@ enum ThrottleSetting: Sendable, Hashable {
         self = .k(k)
     }
 
-    init?(json: Any) {
-        guard let text = json as? String else { return nil }
+    init?(json: SpecValue) {
+        guard let text = json.stringValue else { return nil }
         self.init(text)
     }
 
@@ -125,8 +129,8 @@ enum LimiterSetting: Sendable, Hashable {
         self = .limit(n)
     }
 
-    init?(json: Any) {
-        guard let text = json as? String else { return nil }
+    init?(json: SpecValue) {
+        guard let text = json.stringValue else { return nil }
         self.init(text)
     }
 
@@ -147,15 +151,13 @@ enum AcquireTimeoutSetting: Sendable, Hashable {
     case milliseconds(Double)
 
     /// Reads `none` or a number in 0...3600000 (not a boolean) from a JSON value; nil otherwise.
-    init?(json: Any) {
-        if let text = json as? String {
+    init?(json: SpecValue) {
+        if let text = json.stringValue {
             guard text == "none" else { return nil }
             self = .none
             return
         }
-        guard let number = json as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
-        let ms = number.doubleValue
-        guard ms.isFinite, (0...3_600_000).contains(ms) else { return nil }
+        guard let ms = json.numberValue, (0...3_600_000).contains(ms) else { return nil }
         self = .milliseconds(ms)
     }
 
@@ -196,62 +198,88 @@ enum Parameters {
         let help: String
     }
 
-    static let definitions: [String: Definition] = [
-        "concurrency": .init(
+    /// Every parameter, by its name: the names are the shared `ParameterName`s the report charts by.
+    static let registry: [ParameterName: Definition] = [
+        .concurrency: .init(
             kind: .integer(1...8192), defaultValue: .int(1),
             help: "closed loop: workers; open loop: cap on requests in flight"),
-        "latencyMs": .init(kind: .number(0...60_000), defaultValue: .double(0), help: "server latency, ms"),
-        "jitter": .init(
+        .latencyMs: .init(kind: .number(0...60_000), defaultValue: .double(0), help: "server latency, ms"),
+        .jitter: .init(
             kind: .number(0...1), defaultValue: .double(0), help: "server latency jitter, fraction of latencyMs"),
-        "latencyModel": .init(
+        .latencyModel: .init(
             kind: .choice(["uniform", "exponential", "lognormal"]), defaultValue: .string("uniform"),
             help: "server latency distribution (uniform = latencyMs ± jitter)"),
-        "errorRate": .init(
+        .errorRate: .init(
             kind: .number(0...1), defaultValue: .double(0), help: "fraction of requests the server fails"),
-        "pooling": .init(
+        .pooling: .init(
             kind: .choice(["pooled", "naive"]), defaultValue: .string("pooled"),
             help: "reuse connections, or a new connection per request"),
-        "load": .init(
+        .load: .init(
             kind: .choice(["closed", "fixed", "poisson"]), defaultValue: .string("closed"),
             help: "closed loop, or open loop with fixed-interval or Poisson arrivals"),
-        "rate": .init(
+        .rate: .init(
             kind: .number(0...1_000_000), defaultValue: .double(0), help: "open loop: arrivals per second"),
-        "path": .init(kind: .path, defaultValue: .string("/get"), help: "the path every request asks for"),
-        "backoff": .init(
+        .path: .init(kind: .path, defaultValue: .string("/get"), help: "the path every request asks for"),
+        .backoff: .init(
             kind: .choice(["off", "none", "exponential", "full", "equal", "decorrelated"]),
             defaultValue: .string("off"), help: "retry backoff strategy; off = no retries"),
-        "maxAttempts": .init(
+        .maxAttempts: .init(
             kind: .integer(1...100), defaultValue: .int(3), help: "attempts per request, the first included"),
-        "baseMs": .init(kind: .number(0...60_000), defaultValue: .double(10), help: "backoff base delay, ms"),
-        "capMs": .init(kind: .number(0...600_000), defaultValue: .double(1000), help: "backoff cap, ms"),
-        "budget": .init(
-            kind: .budget, defaultValue: .string("none"),
+        .baseMs: .init(kind: .number(0...60_000), defaultValue: .double(10), help: "backoff base delay, ms"),
+        .capMs: .init(kind: .number(0...600_000), defaultValue: .double(1000), help: "backoff cap, ms"),
+        .budget: .init(
+            kind: .setting(.budget), defaultValue: .string("none"),
             help: "retry budget: none, token:<max tokens> or ratio:<fraction>"),
-        "breaker": .init(kind: .choice(["off", "on"]), defaultValue: .string("off"), help: "circuit breaker"),
-        "throttle": .init(
+        .breaker: .init(kind: .choice(["off", "on"]), defaultValue: .string("off"), help: "circuit breaker"),
+        .throttle: .init(
             kind: .setting(.throttle), defaultValue: .string("off"),
             help: "adaptive client-side throttle (SRE book): off or k:<K>, K in (0, 100]"),
-        "limiter": .init(
+        .limiter: .init(
             kind: .setting(.limiter), defaultValue: .string("off"),
             help: "concurrency limiter (bulkhead) over the cell's attempts in flight: off or limit:<permits>"),
-        "acquireTimeoutMs": .init(
+        .acquireTimeoutMs: .init(
             kind: .setting(.acquireTimeout), defaultValue: .string("none"),
             help: "longest wait for a limiter permit, ms, or none (wait forever); used when limiter is on"),
-        "timeoutMs": .init(kind: .number(1...600_000), defaultValue: .double(10_000), help: "request timeout, ms"),
-        "recorderPolicy": .init(
+        .timeoutMs: .init(kind: .number(1...600_000), defaultValue: .double(10_000), help: "request timeout, ms"),
+        .recorderPolicy: .init(
             kind: .choice(["block", "drop_newest", "drop_oldest"]), defaultValue: .string("block"),
             help: "what the sample pipeline does when full: slow the engine down, or drop samples"),
-        "recorderCapacity": .init(
+        .recorderCapacity: .init(
             kind: .integer(16...10_000_000), defaultValue: .int(65_536), help: "sample pipeline capacity, samples"),
-        "recorderBatch": .init(
+        .recorderBatch: .init(
             kind: .integer(1...1_000_000), defaultValue: .int(8192), help: "samples per database transaction"),
-        "writerDelayMs": .init(
+        .writerDelayMs: .init(
             kind: .number(0...10_000), defaultValue: .double(0),
             help: "extra time the database writer spends per batch, ms: makes the consumer slower than the engine"),
-        "connectTimeoutMs": .init(
+        .connectTimeoutMs: .init(
             kind: .number(1...600_000), defaultValue: .double(2000), help: "connect timeout, ms"),
     ]
 
+    /// The registry by the names' text, as specs spell them.
+    static let definitions: [String: Definition] = Dictionary(
+        uniqueKeysWithValues: registry.map { ($0.key.rawValue, $0.value) })
+
     /// Parameter names in a stable order.
     static var names: [String] { definitions.keys.sorted() }
+}
+
+/// A parsed retry budget setting.
+enum RetryBudgetSetting: Sendable, Hashable {
+    case none
+    case token(maxTokens: Double)
+    case ratio(Double)
+
+    init?(_ text: String) {
+        if text == "none" {
+            self = .none
+            return
+        }
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let number = Double(parts[1]), number.isFinite else { return nil }
+        switch parts[0] {
+        case "token" where (1...10_000).contains(number): self = .token(maxTokens: number)
+        case "ratio" where (0...1).contains(number): self = .ratio(number)
+        default: return nil
+        }
+    }
 }

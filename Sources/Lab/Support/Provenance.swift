@@ -1,18 +1,18 @@
 import Foundation
 
 /// Facts about the machine and the code that a run records, so a result can be traced and reproduced.
-struct Provenance: Sendable {
-    var gitCommit: String
-    var gitDirty: Bool
-    var swiftVersion: String
-    var os: String
-    var kernel: String
-    var cpuModel: String
-    var cores: Int
-    var memoryBytes: Int64
+package struct Provenance: Sendable {
+    package var gitCommit: String
+    package var gitDirty: Bool
+    package var swiftVersion: String
+    package var os: String
+    package var kernel: String
+    package var cpuModel: String
+    package var cores: Int
+    package var memoryBytes: Int64
 
     /// Reads the current machine and working tree. Never throws: unknown facts read `unknown`.
-    static func current() -> Provenance {
+    package static func current() -> Provenance {
         let commit = Shell.output("git", ["rev-parse", "HEAD"]) ?? "unknown"
         let status = Shell.output("git", ["status", "--porcelain", "--untracked-files=no"])
         let swift = Shell.output("swift", ["--version"])?.split(separator: "\n").first.map(String.init) ?? "unknown"
@@ -70,8 +70,8 @@ enum Shell {
 }
 
 /// ISO 8601 UTC timestamps for the database.
-enum Timestamp {
-    static func now() -> String {
+package enum Timestamp {
+    package static func now() -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: Date())

@@ -1,3 +1,5 @@
+import LabStore
+
 /// A chart: one or more panels on a grid, written as a gnuplot script and a data file.
 struct Chart: Sendable {
     /// File stem: `<name>.gp`, `<name>.dat`, `<name>.svg`, `<name>.png`.
@@ -83,11 +85,11 @@ enum ChartPalette {
 
     /// The colour of an engine: sync orange, threaded purple, async green, others in turn.
     static func color(engine: String, index: Int) -> String {
-        switch engine {
-        case "sync": return "#d95f02"
-        case "threaded": return "#7570b3"
-        case "async": return "#1b9e77"
-        default: return colors[(index + 3) % colors.count]
+        switch EngineName(rawValue: engine) {
+        case .sync: "#d95f02"
+        case .threaded: "#7570b3"
+        case .async: "#1b9e77"
+        default: colors[(index + 3) % colors.count]
         }
     }
 
@@ -97,11 +99,11 @@ enum ChartPalette {
 
     /// The point type of an engine.
     static func pointType(engine: String, index: Int) -> Int {
-        switch engine {
-        case "sync": return 5
-        case "threaded": return 9
-        case "async": return 7
-        default: return [11, 13, 15, 4, 6][index % 5]
+        switch EngineName(rawValue: engine) {
+        case .sync: 5
+        case .threaded: 9
+        case .async: 7
+        default: [11, 13, 15, 4, 6][index % 5]
         }
     }
 }

@@ -1,3 +1,5 @@
+import LabStore
+
 /// The charts of derived figures per point: throughput, latency against load, success and amplification,
 /// treatments, resources. Each draws interval bars and follows the axis rules in `ChartPlanner`.
 extension ChartPlanner {
@@ -7,7 +9,7 @@ extension ChartPlanner {
         if experiment.points.contains(where: { $0.errorRate > 0.001 }), has(.goodput, in: experiment) {
             metrics.append(.goodput)
         }
-        let groups = groups(experiment, xAxis: axis ?? "concurrency")
+        let groups = groups(experiment, xAxis: axis ?? ParameterName.concurrency.rawValue)
         let what = metrics.count > 1 ? "throughput and goodput" : "throughput"
         let against = axis ?? "engine"
         let caption =
@@ -83,9 +85,9 @@ extension ChartPlanner {
         var candidates: [PlotMetric]
         if let answer = experiment.spec.answer, answer.compare == treatment, !answer.metrics.isEmpty {
             candidates = answer.metrics.compactMap(PlotMetric.catalogue)
-        } else if backoffAxes.contains(treatment) {
+        } else if treatment == ParameterName.backoff.rawValue {
             candidates = [.serverCalls, .completion]
-        } else if budgetAxes.contains(treatment) {
+        } else if treatment == ParameterName.budget.rawValue {
             candidates = [.amplification, .successRate]
         } else {
             let generic: [PlotMetric?] = [
@@ -107,7 +109,11 @@ extension ChartPlanner {
         let (metrics, flat) = treatmentPanels(experiment, treatment: treatment)
         guard !metrics.isEmpty else { return nil }
         var name =
-            backoffAxes.contains(treatment) ? "backoff" : budgetAxes.contains(treatment) ? "budget" : "treatment"
+            switch ParameterName(rawValue: treatment) {
+            case .backoff: "backoff"
+            case .budget: "budget"
+            default: "treatment"
+            }
         if taken.contains(name) {
             var index = 2
             while taken.contains("\(name)-\(index)") { index += 1 }
@@ -142,8 +148,8 @@ extension ChartPlanner {
             heading: "Memory and CPU vs concurrency",
             caption: "Left: the client's peak resident memory (the axis starts near the lowest value, not at 0). "
                 + "Right: the client's CPU time (user + system) over the cell divided by its logical requests.",
-            metrics: [.peakRSS, .cpuPerRequest], axis: "concurrency",
-            groups: groups(experiment, xAxis: "concurrency"))
+            metrics: [.peakRSS, .cpuPerRequest], axis: ParameterName.concurrency.rawValue,
+            groups: groups(experiment, xAxis: ParameterName.concurrency.rawValue))
     }
 
     /// Whether `metric` changes with `treatment`: some points that differ only in the treatment differ in value

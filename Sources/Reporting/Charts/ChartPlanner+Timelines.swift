@@ -37,7 +37,8 @@ extension ChartPlanner {
             omitted.formUnion(Set(experiment.engines).subtracting(indices.map { experiment.points[$0].engine }))
             // Too many series: hold other axes at their first value (in the spec's order) until they fit.
             var held: [String] = []
-            for axis in experiment.varyingAxes where axis != "concurrency" && !constant.contains(axis) {
+            for axis in experiment.varyingAxes
+            where axis != ParameterName.concurrency.rawValue && !constant.contains(axis) {
                 guard indices.count > maximumSeries else { break }
                 let categories = categoryIndex(experiment, axis: axis)
                 guard
@@ -50,7 +51,7 @@ extension ChartPlanner {
                 held.append(label(axis, first))
             }
             // In the engines' order, then the spec's order of the other axes' values.
-            let axes = experiment.varyingAxes.filter { $0 != "concurrency" }
+            let axes = experiment.varyingAxes.filter { $0 != ParameterName.concurrency.rawValue }
             var orders: [String: [String: Int]] = [:]
             for axis in axes { orders[axis] = categoryIndex(experiment, axis: axis) }
             indices.sort {
@@ -77,7 +78,8 @@ extension ChartPlanner {
                 if maximum > 0 { points.append((1 / (1 - limit / 100), maximum, maximum, maximum)) }
                 let point = experiment.points[index]
                 let others = point.coordinates.filter {
-                    $0.name != "concurrency" && !constant.contains($0.name) && !held.contains(label($0.name, $0.value))
+                    $0.name != ParameterName.concurrency.rawValue && !constant.contains($0.name)
+                        && !held.contains(label($0.name, $0.value))
                 }
                 let title = ([point.engine] + others.map { label($0.name, $0.value) }).joined(separator: ", ")
                 let variant = groups.filter { $0.engine == point.engine }.count
@@ -147,7 +149,7 @@ extension ChartPlanner {
             var best: (cell: CellStatistics, point: PointSummary, events: [EventRecord])?
             for (pointIndex, point) in experiment.points.enumerated() where point.engine == engine {
                 for cell in experiment.cells[pointIndex] {
-                    let transitions = (experiment.events[cell.cell.id] ?? []).filter { $0.kind == "breaker_transition" }
+                    let transitions = (experiment.events[cell.cell.id] ?? []).filter { $0.kind == .breakerTransition }
                     if transitions.count > (best?.events.count ?? 0) { best = (cell, point, transitions) }
                 }
             }
@@ -168,7 +170,7 @@ extension ChartPlanner {
                     style: .steps, color: ChartPalette.color(engine: engine, index: engineIndex),
                     dash: 1 + series.count % 5, points: points))
             let rates = (experiment.events[best.cell.cell.id] ?? []).filter {
-                ["error_rate", "injected_error_rate"].contains($0.kind) && $0.value != nil
+                $0.kind == .injectedErrorRate && $0.value != nil
             }.sorted { $0.tNs < $1.tNs }
             if !rates.isEmpty {
                 var steps = [(x: 0.0, y: rates[0].value!, low: rates[0].value!, high: rates[0].value!)]
@@ -213,24 +215,24 @@ extension ChartPlanner {
     }
 
     /// Settings of the sample-recording pipeline; an experiment that sets or sweeps one studies the pipeline.
-    static let pipelineSettings = ["recorderPolicy", "recorderCapacity", "recorderBatch", "writerDelayMs"]
+    static let pipelineSettings: [ParameterName] = [.recorderPolicy, .recorderCapacity, .recorderBatch, .writerDelayMs]
 
     /// Whether the experiment studies the sample pipeline: its spec sets or sweeps a pipeline setting, or some
     /// cell dropped samples. Every cell records queue-depth and memory events, so their presence says nothing.
     static func hasPipelineData(_ experiment: ExperimentModel) -> Bool {
         let named = experiment.spec.axes.map(\.name) + experiment.spec.fixed.map(\.name) + experiment.varyingAxes
-        if named.contains(where: pipelineSettings.contains) { return true }
-        return experiment.events.values.contains { events in events.contains { $0.kind == "pipeline_dropped" } }
+        if named.contains(where: pipelineSettings.map(\.rawValue).contains) { return true }
+        return experiment.events.values.contains { events in events.contains { $0.kind == .pipelineDropped } }
     }
 
     /// Queue depth, memory and scheduling lag over time, per engine at its highest concurrency (repetition 0), for
     /// an experiment that studies the sample pipeline (`hasPipelineData`).
     static func pipelineChart(_ experiment: ExperimentModel) -> Chart? {
         guard hasPipelineData(experiment) else { return nil }
-        let kinds: [(kind: String, title: String, label: String, scale: Double)] = [
-            ("queue_depth", "queue depth", "queue depth (items)", 1),
-            ("rss_bytes", "memory", "resident memory (MiB)", 1_048_576),
-            ("lag_ns", "scheduling lag", "scheduling lag (ms)", 1e6),
+        let kinds: [(kind: EventKind, title: String, label: String, scale: Double)] = [
+            (.queueDepth, "queue depth", "queue depth (items)", 1),
+            (.rssBytes, "memory", "resident memory (MiB)", 1_048_576),
+            (.lagNs, "scheduling lag", "scheduling lag (ms)", 1e6),
         ]
         var panels: [ChartPanel] = []
         for kind in kinds {
@@ -240,7 +242,7 @@ extension ChartPlanner {
                 guard let top = indices.map({ experiment.points[$0].concurrency }).max() else { continue }
                 // With a recorder-policy axis every policy is shown; otherwise the engine's first top point.
                 let atTop = indices.filter { experiment.points[$0].concurrency == top }
-                let shown = experiment.varyingAxes.contains("recorderPolicy") ? atTop : Array(atTop.prefix(1))
+                let shown = experiment.varies(.recorderPolicy) ? atTop : Array(atTop.prefix(1))
                 for (variant, index) in shown.enumerated() {
                     guard let cell = experiment.cells[index].first else { continue }
                     let events = (experiment.events[cell.cell.id] ?? []).filter {

@@ -11,11 +11,9 @@ import LabStore
 /// - Every derived figure is drawn with its interval bars (`PointSummary.metrics`), and the caption says whether
 ///   the bars are 95% intervals or the range of too few runs.
 enum ChartPlanner {
-    /// Axis names the planner recognises, with the spellings specs use.
-    static let rateAxes = ["rate", "offeredRate", "arrivalRate"]
-    static let errorRateAxes = ["errorRate", "error_rate", "failureRate"]
-    static let budgetAxes = ["budget", "retryBudget", "retry_budget"]
-    static let backoffAxes = ["backoff", "jitter", "backoffStrategy"]
+    /// Parameters that get a treatment chart even when their values are numbers: retry budgets and backoff
+    /// strategies. (`jitter` is the server's latency jitter, a plain numeric axis.)
+    static let treatmentParameters: [ParameterName] = [.budget, .backoff]
 
     /// The most series one panel holds before it is split; the palette has as many colours.
     static let maximumSeries = 8
@@ -24,11 +22,11 @@ enum ChartPlanner {
     static func charts(for experiment: ExperimentModel) -> [Chart] {
         let x = mainAxis(experiment)
         var charts: [Chart] = [throughputChart(experiment, axis: x), spectrumChart(experiment)]
-        if let axis = firstVarying(rateAxes, in: experiment) {
-            charts.append(latencyVsRateChart(experiment, axis: axis))
+        if experiment.varies(.rate) {
+            charts.append(latencyVsRateChart(experiment, axis: ParameterName.rate.rawValue))
         }
-        if let axis = firstVarying(errorRateAxes, in: experiment) {
-            charts.append(errorRateChart(experiment, axis: axis))
+        if experiment.varies(.errorRate) {
+            charts.append(errorRateChart(experiment, axis: ParameterName.errorRate.rawValue))
         }
         var treatmentNames: Set<String> = []
         for treatment in treatmentAxes(experiment) {
@@ -52,8 +50,8 @@ enum ChartPlanner {
     static func mainAxis(_ experiment: ExperimentModel) -> String? {
         if let by = experiment.spec.answer?.by, isVarying(by, in: experiment) { return by }
         let numeric = numericAxes(experiment)
-        for names in [rateAxes, errorRateAxes, ["concurrency"]] {
-            if let axis = names.first(where: numeric.contains) { return axis }
+        for name in [ParameterName.rate, .errorRate, .concurrency] where numeric.contains(name.rawValue) {
+            return name.rawValue
         }
         if let axis = numeric.first { return axis }
         if let compare = experiment.spec.answer?.compare, categoricalAxes(experiment).contains(compare) {
@@ -68,7 +66,7 @@ enum ChartPlanner {
     static func treatmentAxes(_ experiment: ExperimentModel) -> [String] {
         var axes = experiment.varyingAxes.filter { axis in
             categoricalAxes(experiment).contains(axis)
-                || (budgetAxes + backoffAxes).contains(axis) && isVarying(axis, in: experiment)
+                || treatmentParameters.map(\.rawValue).contains(axis) && isVarying(axis, in: experiment)
         }
         if let compare = experiment.spec.answer?.compare, let index = axes.firstIndex(of: compare) {
             axes.remove(at: index)
@@ -80,7 +78,7 @@ enum ChartPlanner {
     /// Varying axes whose values are all numbers (concurrency only when the spec sweeps it), in spec order.
     static func numericAxes(_ experiment: ExperimentModel) -> [String] {
         experiment.varyingAxes.filter { axis in
-            if axis == "concurrency" { return sweepsConcurrency(experiment) }
+            if axis == ParameterName.concurrency.rawValue { return sweepsConcurrency(experiment) }
             return isVarying(axis, in: experiment) && categoryIndex(experiment, axis: axis) == nil
         }
     }
@@ -88,7 +86,8 @@ enum ChartPlanner {
     /// Varying axes with a non-numeric value, in spec order.
     static func categoricalAxes(_ experiment: ExperimentModel) -> [String] {
         experiment.varyingAxes.filter {
-            $0 != "concurrency" && isVarying($0, in: experiment) && categoryIndex(experiment, axis: $0) != nil
+            $0 != ParameterName.concurrency.rawValue && isVarying($0, in: experiment)
+                && categoryIndex(experiment, axis: $0) != nil
         }
     }
 
@@ -106,12 +105,8 @@ enum ChartPlanner {
     /// Whether the spec sweeps concurrency. The sync engine alone running at concurrency 1 beside others at a
     /// fixed concurrency does not count: a chart against concurrency would then hold one point per series.
     static func sweepsConcurrency(_ experiment: ExperimentModel) -> Bool {
-        experiment.spec.axes.contains { $0.name == "concurrency" }
+        experiment.spec.axes.contains { $0.name == ParameterName.concurrency.rawValue }
             && Set(experiment.points.map(\.concurrency)).count > 1
-    }
-
-    static func firstVarying(_ names: [String], in experiment: ExperimentModel) -> String? {
-        names.first { experiment.varyingAxes.contains($0) }
     }
 
     /// Axes with one value across the whole experiment (left out of legend entries).
@@ -126,19 +121,20 @@ enum ChartPlanner {
 
     /// An axis label with its unit, for the axes whose units are known.
     static func axisLabel(_ axis: String) -> String {
-        switch axis {
-        case "concurrency": return "concurrency (requests in flight)"
-        case "errorRate", "error_rate", "failureRate": return "injected error rate, \(axis) (fraction of attempts)"
-        case "rate", "offeredRate", "arrivalRate": return "offered load, \(axis) (requests/s)"
-        case "latencyMs": return "server latency, latencyMs (ms)"
-        case "budget", "retryBudget", "retry_budget": return "retry budget (\(axis))"
-        case "backoff", "jitter", "backoffStrategy": return "backoff strategy (\(axis))"
-        default: return axis.hasSuffix("Ms") ? "\(axis) (ms)" : axis
+        switch ParameterName(rawValue: axis) {
+        case .concurrency: "concurrency (requests in flight)"
+        case .errorRate: "injected error rate, \(axis) (fraction of attempts)"
+        case .rate: "offered load, \(axis) (requests/s)"
+        case .latencyMs: "server latency, latencyMs (ms)"
+        case .jitter: "server latency jitter, jitter (fraction of latencyMs)"
+        case .budget: "retry budget (\(axis))"
+        case .backoff: "backoff strategy (\(axis))"
+        default: axis.hasSuffix("Ms") ? "\(axis) (ms)" : axis
         }
     }
 
     static func label(_ name: String, _ value: JSONValue) -> String {
-        name == "concurrency" ? "c=\(value.display)" : "\(name)=\(value.display)"
+        name == ParameterName.concurrency.rawValue ? "c=\(value.display)" : "\(name)=\(value.display)"
     }
 
     /// For a non-numeric axis: each value's position, in the spec's order (else sorted).
@@ -164,7 +160,7 @@ enum ChartPlanner {
     }
 
     static func xValue(_ point: PointSummary, axis: String, categories: [String: Int]? = nil) -> Double {
-        if axis == "concurrency" { return Double(point.concurrency) }
+        if axis == ParameterName.concurrency.rawValue { return Double(point.concurrency) }
         guard let value = point.coordinate(axis) else { return .nan }
         if let categories { return Double(categories[value.canonical] ?? -1) }
         return value.numberValue ?? .nan
@@ -198,4 +194,9 @@ enum ChartPlanner {
         }
         return min(2, max(0, event.value ?? 0))
     }
+}
+
+extension ExperimentModel {
+    /// Whether the cells differ in parameter `name` (`varyingAxes` holds it).
+    func varies(_ name: ParameterName) -> Bool { varyingAxes.contains(name.rawValue) }
 }

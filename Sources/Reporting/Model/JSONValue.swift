@@ -1,5 +1,6 @@
 import AsyncPatterns
 import Foundation
+import LabStore
 
 /// A parsed JSON value that keeps the order of object keys, so specs render in the order they were written.
 public enum JSONValue: Sendable, Hashable {
@@ -23,6 +24,9 @@ public enum JSONValue: Sendable, Hashable {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
+
+    /// An object's member named after a cell parameter (`params[.rate]`), or nil.
+    public subscript(_ name: ParameterName) -> JSONValue? { self[name.rawValue] }
 
     /// The value as a string, if it is one.
     public var stringValue: String? {

@@ -164,7 +164,7 @@ extension Metric {
             })
         list.append(
             Metric(id: "peak_queue_depth", label: "peak queue depth", unit: "", better: .lower, style: .count) {
-                _, events in events.filter { $0.kind == "queue_depth" }.compactMap(\.value).max()
+                _, events in events.filter { $0.kind == .queueDepth }.compactMap(\.value).max()
             })
         list.append(
             Metric(id: "max_attempt", label: "highest attempt", unit: "", better: .lower, style: .count) {
@@ -212,11 +212,11 @@ extension Metric {
             })
         list.append(
             Metric(id: "event_loop_lag_p95_ms", label: "event-loop lag p95", unit: "ms", better: .lower) {
-                _, events in events.last { $0.kind == "nio_lag_p95_ns" }?.value.map { $0 / 1e6 }
+                _, events in events.last { $0.kind == .nioLagP95Ns }?.value.map { $0 / 1e6 }
             })
         list.append(
             Metric(id: "task_lag_p95_ms", label: "task scheduling lag p95", unit: "ms", better: .lower) {
-                _, events in events.last { $0.kind == "lag_p95_ns" }?.value.map { $0 / 1e6 }
+                _, events in events.last { $0.kind == .lagP95Ns }?.value.map { $0 / 1e6 }
             })
         return list
     }()
@@ -230,10 +230,10 @@ enum EventFigures {
     /// Breaker timing against the server's injected failure: when the injected error rate first rose to 50% or
     /// more, how long until the breaker opened; when it fell back below, how long until the breaker closed.
     static func breaker(_ events: [EventRecord]) -> (timeToOpen: Double?, timeToClose: Double?)? {
-        let injected = events.filter { $0.kind == "injected_error_rate" && $0.value != nil }.sorted { $0.tNs < $1.tNs }
+        let injected = events.filter { $0.kind == .injectedErrorRate && $0.value != nil }.sorted { $0.tNs < $1.tNs }
         guard let failing = injected.first(where: { $0.value! >= 0.5 }) else { return nil }
         let recovered = injected.first { $0.tNs > failing.tNs && $0.value! < 0.5 }
-        let transitions = events.filter { $0.kind == "breaker_transition" }.sorted { $0.tNs < $1.tNs }
+        let transitions = events.filter { $0.kind == .breakerTransition }.sorted { $0.tNs < $1.tNs }
         let opened = transitions.first { $0.tNs >= failing.tNs && ChartPlanner.breakerLevel($0) == 2 }
         var closed: EventRecord?
         if let recovered {
@@ -247,7 +247,7 @@ enum EventFigures {
 
     /// The limiter's end-of-cell figures, from its event's detail "limit L, peak P, waits W, timeouts T".
     static func limiter(_ events: [EventRecord]) -> (peak: Double, waits: Double, timeouts: Double)? {
-        guard let event = events.last(where: { $0.kind == ResilienceEvent.limiter }), let detail = event.detail
+        guard let event = events.last(where: { $0.kind == .limiter }), let detail = event.detail
         else { return nil }
         let fields = labelledNumbers(detail)
         guard let waits = fields["waits"], let timeouts = fields["timeouts"] else { return nil }
@@ -256,8 +256,8 @@ enum EventFigures {
 
     /// The sample pipeline's end-of-cell figures, from its `pipeline_dropped` event or `pipeline` detail.
     static func pipeline(_ events: [EventRecord]) -> (dropped: Double, produced: Double?)? {
-        let detail = events.last { $0.kind == "pipeline" }?.detail.map(labelledNumbers) ?? [:]
-        if let dropped = events.last(where: { $0.kind == "pipeline_dropped" })?.value ?? detail["dropped"] {
+        let detail = events.last { $0.kind == .pipeline }?.detail.map(labelledNumbers) ?? [:]
+        if let dropped = events.last(where: { $0.kind == .pipelineDropped })?.value ?? detail["dropped"] {
             return (dropped, detail["produced"])
         }
         return nil

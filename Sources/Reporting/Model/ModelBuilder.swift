@@ -9,7 +9,7 @@ enum ModelBuilder {
 
     static func build(store: LabStore, bootstrapResamples: Int) throws -> ReportModel {
         let runs = try store.runs()
-        let cells = try store.cells(status: "complete")
+        let cells = try store.cells(status: .complete)
         var byExperiment: [String: [CellRecord]] = [:]
         for cell in cells { byExperiment[cell.experiment, default: []].append(cell) }
         var experiments: [ExperimentModel] = []
@@ -21,9 +21,9 @@ enum ModelBuilder {
             let newest =
                 experimentRuns.last { contributing.contains($0.id) } ?? experimentRuns.last
                 ?? RunRecord(
-                    experiment: name, status: "unknown", startedAt: "", masterSeed: 0, specPath: "", specText: "",
-                    specSHA256: "", commandLine: "", gitCommit: "unknown", gitDirty: false, swiftVersion: "", os: "",
-                    kernel: "", cpuModel: "", cores: 0, memoryBytes: 0, target: "")
+                    experiment: name, status: .other("unknown"), startedAt: "", masterSeed: 0, specPath: "",
+                    specText: "", specSHA256: "", commandLine: "", gitCommit: "unknown", gitDirty: false,
+                    swiftVersion: "", os: "", kernel: "", cpuModel: "", cores: 0, memoryBytes: 0, target: "")
             var slug = slugify(name)
             var suffix = 2
             while usedSlugs.contains(slug) {
@@ -63,7 +63,7 @@ enum ModelBuilder {
     /// Engines in the spec's order, then sync, threaded, async, then any other in name order.
     static func engineOrder(spec: [String], present: Set<String>) -> [String] {
         var order: [String] = []
-        for engine in spec + ["sync", "threaded", "async"] + present.sorted()
+        for engine in spec + [EngineName.sync, .threaded, .async].map(\.rawValue) + present.sorted()
         where present.contains(engine) && !order.contains(engine) {
             order.append(engine)
         }
@@ -262,7 +262,8 @@ enum ModelBuilder {
         }
         var exact: [String: Int] = [:]
         var loose: [String: Int] = [:]
-        for (index, point) in points.enumerated() where point.engine == "sync" {
+        let sync = EngineName.sync.rawValue
+        for (index, point) in points.enumerated() where point.engine == sync {
             exact[strip(point.params, dropping: ["engine"])] = index
             let key = strip(point.params, dropping: ["engine", "concurrency"])
             if let existing = loose[key] {
@@ -274,7 +275,7 @@ enum ModelBuilder {
                 loose[key] = index
             }
         }
-        for index in points.indices where points[index].engine != "sync" {
+        for index in points.indices where points[index].engine != sync {
             let point = points[index]
             guard
                 let baseIndex = exact[strip(point.params, dropping: ["engine"])]

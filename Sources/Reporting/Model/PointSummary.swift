@@ -1,3 +1,5 @@
+import LabStore
+
 /// Latency percentiles of a point, from the HdrHistogram of all its repetitions pooled. Nanoseconds.
 public struct LatencyPercentiles: Sendable, Hashable, Codable {
     /// Median, ns.
@@ -87,7 +89,7 @@ public struct PointSummary: Sendable {
 
     /// Whether cell parameters describe an open loop: a `load` other than `closed`, or a rate above 0.
     static func isOpenLoop(_ params: JSONValue) -> Bool {
-        (params["load"]?.stringValue.map { $0 != "closed" } ?? false) || (params["rate"]?.numberValue ?? 0) > 0
+        (params[.load]?.stringValue.map { $0 != "closed" } ?? false) || (params[.rate]?.numberValue ?? 0) > 0
     }
 
     /// The value of the named coordinate, or nil.

@@ -20,6 +20,8 @@ public struct ReportSpec: Sendable {
     public var repetitions: JSONValue?
     /// The master seed, when given.
     public var seed: JSONValue?
+    /// The axis whose values cut the sweep into blocks run one after another (`blockBy`), when given.
+    public var blockAxis: String?
     /// What answers the question, when the spec says.
     public var answer: ReportAnswer?
     /// The spec's `resilience` object, when given.
@@ -40,6 +42,7 @@ public struct ReportSpec: Sendable {
         warmup = root?["warmup"]
         repetitions = root?["repetitions"]
         seed = root?["seed"]
+        blockAxis = root?["blockBy"]?.stringValue
         answer = ReportAnswer.from(specText: specText)
         resilience = root?["resilience"]
         server = root?["server"]

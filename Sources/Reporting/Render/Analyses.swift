@@ -1,4 +1,5 @@
 import AsyncPatterns
+import LabStore
 
 /// The named analyses a spec's `answer.analyses` asks for: findings sentences plus a page section each. Published
 /// results are set against ours claim by claim, each with the figures and a verdict computed from the data.
@@ -251,7 +252,7 @@ enum Analyses {
             var bound = "—"
             var verdict = "—"
             if treatment.hasPrefix("ratio:"), let r = Double(treatment.dropFirst(6)) {
-                let rate = point.params["rate"]?.numberValue ?? 0
+                let rate = point.params[.rate]?.numberValue ?? 0
                 let limit = 1 + r + (rate > 0 ? floor / rate : 0)
                 bound = "≤ " + Format.fixed(limit, 3)
                 if let amplification, amplification.samples.count < 2 {
@@ -326,127 +327,5 @@ enum Analyses {
             output.findings.append(lead + parts.joined(separator: "; ") + ". Medians over repetitions.")
         }
         return output
-    }
-}
-
-extension Analyses {
-    /// The p99 limit of the load knee, as a multiple of the unloaded mean service time.
-    static let kneeMultiple = 5.0
-
-    /// Per context: the highest offered rate whose p99 stays within `kneeMultiple` × the mean service time the
-    /// server measured at the lowest rate, and the p99 at the next rate.
-    static func loadKnee(_ view: AnswerView) -> Output {
-        var output = Output()
-        guard let axis = view.answer.by, let p99 = Metric.named("p99_ms") else { return output }
-        for context in view.contexts {
-            let points = view.byValues.compactMap { by in view.points(context: context, by: by).first }
-            guard let unloaded = points.first?.serviceMeanNs else { continue }
-            let limit = unloaded / 1e6 * kneeMultiple
-            var last: PointSummary?
-            var beyond: PointSummary?
-            for point in points {
-                guard let value = point.metrics[p99.id]?.median else { continue }
-                if value <= limit && beyond == nil { last = point } else if beyond == nil { beyond = point }
-            }
-            var sentence = context.isEmpty ? "" : "\(Markdown.escape(context)): "
-            sentence += "p99 stays within \(Format.fixed(kneeMultiple, 0))× the unloaded mean service time "
-            sentence += "(\(Format.significant(unloaded / 1e6)) ms, so \(Format.significant(limit)) ms) "
-            if let last {
-                sentence += "up to \(Markdown.escape(axis)) \(view.byValue(last)?.display ?? "")"
-                sentence += " (p99 \(Format.estimate(last.metrics[p99.id]!, p99.format)) ms)"
-            } else {
-                sentence += "at no \(Markdown.escape(axis)) measured"
-            }
-            if let beyond {
-                sentence += "; at \(view.byValue(beyond)?.display ?? "") it is "
-                sentence += "\(Format.estimate(beyond.metrics[p99.id]!, p99.format)) ms"
-            } else {
-                sentence += ", the highest measured"
-            }
-            output.findings.append(sentence + ".")
-        }
-        return output
-    }
-}
-
-extension Analyses {
-    /// Per engine (treatment) and context: the slope of the client's peak RSS against concurrency over all cells,
-    /// in KiB per in-flight request, with a 95% bootstrap interval over cells.
-    static func memorySlope(_ view: AnswerView) -> Output {
-        var output = Output()
-        var rows: [[String]] = []
-        var single: [String] = []
-        for context in view.contexts {
-            var treatments: [String] = []
-            for point in view.experiment.points
-            where view.context(point) == context
-                && !treatments.contains(view.treatment(point))
-            {
-                treatments.append(view.treatment(point))
-            }
-            for treatment in treatments {
-                var cells: [(x: Double, y: Double, key: String)] = []
-                for (index, point) in view.experiment.points.enumerated()
-                where view.context(point) == context && view.treatment(point) == treatment {
-                    for cell in view.experiment.cells[index] {
-                        guard let rss = cell.peakRSSBytes else { continue }
-                        cells.append((Double(cell.cell.concurrency), rss / 1024, cell.cell.cellKey))
-                    }
-                }
-                guard Set(cells.map(\.x)).count >= 2, let slope = slope(cells.map { ($0.x, $0.y) }) else {
-                    single.append([treatment, context].filter { !$0.isEmpty }.joined(separator: ", "))
-                    continue
-                }
-                var estimate = Estimate.exact(slope)
-                if cells.count >= 10 {
-                    var generator = SplitMix64(seed: ModelBuilder.seed(for: cells.map(\.key), salt: "memory-slope"))
-                    var slopes: [Double] = []
-                    for _ in 0..<2000 {
-                        let draw = cells.indices.map { _ in cells[Int(generator.next() % UInt64(cells.count))] }
-                        if let value = Self.slope(draw.map { ($0.x, $0.y) }) { slopes.append(value) }
-                    }
-                    slopes.sort()
-                    if !slopes.isEmpty {
-                        estimate = Estimate(
-                            median: slope, low: Statistics.quantile(sorted: slopes, 0.025),
-                            high: Statistics.quantile(sorted: slopes, 0.975), samples: [slope])
-                    }
-                }
-                let low = cells.min { $0.x < $1.x }!
-                let high = cells.max { $0.x < $1.x }!
-                let name = [treatment, context].filter { !$0.isEmpty }.joined(separator: ", ")
-                rows.append([
-                    Markdown.escape(name), Format.estimate(estimate, Format.significant), "\(cells.count)",
-                    "\(Format.significant(low.y / 1024)) MiB at \(Int(low.x)) to \(Format.significant(high.y / 1024)) MiB at \(Int(high.x))",
-                ])
-                output.findings.append(
-                    "\(Markdown.escape(name)): \(Format.estimate(estimate, Format.significant)) KiB of client memory per "
-                        + "in-flight request (least-squares slope of peak RSS against concurrency over \(cells.count) "
-                        + "cells).")
-            }
-        }
-        var section = "## Memory per in-flight request\n\n"
-        section += "The least-squares slope of each cell's peak resident memory against its concurrency, per engine, "
-        section += "with a 95% bootstrap interval over cells (2000 resamples; shown without an interval below 10 "
-        section += "cells). The intercept (the runtime's own memory) is left out.\n\n"
-        section += Markdown.table(
-            header: ["engine", "KiB per in-flight request [95% CI]", "cells", "peak RSS"],
-            alignRight: [false, true, true, false], rows: rows)
-        if !single.isEmpty {
-            section += "\nNo slope for \(Markdown.escape(single.joined(separator: "; "))): measured at one concurrency "
-            section += "only (the sync engine is sequential).\n"
-        }
-        output.section = section
-        return output
-    }
-
-    /// The least-squares slope of y on x; nil when x does not vary.
-    static func slope(_ points: [(Double, Double)]) -> Double? {
-        let n = Double(points.count)
-        let meanX = points.reduce(0) { $0 + $1.0 } / n
-        let meanY = points.reduce(0) { $0 + $1.1 } / n
-        let sxx = points.reduce(0) { $0 + ($1.0 - meanX) * ($1.0 - meanX) }
-        guard sxx > 0 else { return nil }
-        return points.reduce(0) { $0 + ($1.0 - meanX) * ($1.1 - meanY) } / sxx
     }
 }

@@ -1,7 +1,7 @@
 import AsyncPatterns
 
 /// Renders the model as JSON and CSV, with fixed number formats and stable ordering.
-enum DataRenderers {
+package enum DataRenderers {
     static func number(_ value: Double?) -> JSONValue {
         guard let value, value.isFinite else { return .null }
         return .number(value)
@@ -80,7 +80,7 @@ enum DataRenderers {
     }
 
     /// Pretty-printed JSON, two spaces per level; arrays of scalars stay on one line.
-    static func pretty(_ value: JSONValue, indent: String) -> String {
+    package static func pretty(_ value: JSONValue, indent: String) -> String {
         let inner = indent + "  "
         switch value {
         case .array(let values):

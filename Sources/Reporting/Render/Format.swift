@@ -1,9 +1,9 @@
 import Foundation
 
 /// Fixed, locale-independent number formats, so the same data always gives the same bytes.
-enum Format {
+package enum Format {
     /// `value` with exactly `decimals` decimals; "n/a" when not finite.
-    static func fixed(_ value: Double, _ decimals: Int) -> String {
+    package static func fixed(_ value: Double, _ decimals: Int) -> String {
         guard value.isFinite else { return "n/a" }
         let text = String(format: "%.\(decimals)f", value)
         return text == "-0" || text.hasPrefix("-0.") && Double(text) == 0 ? String(text.dropFirst()) : text

@@ -1,3 +1,5 @@
+import LabStore
+
 /// Whether a point was measured at the load it names: an open loop at its offered rate, a closed loop at its
 /// nominal concurrency. Points that missed are marked in the tables (‡ open, § closed) with a footnote saying why.
 enum LoadCheck {
@@ -29,7 +31,7 @@ enum LoadCheck {
     static func missed(_ point: PointSummary) -> Bool {
         if point.isOpenLoop {
             return missedOfferedRate(
-                achieved: point.metrics["achieved_rate"]?.median, offered: point.params["rate"]?.numberValue ?? 0,
+                achieved: point.metrics["achieved_rate"]?.median, offered: point.params[.rate]?.numberValue ?? 0,
                 lateShare: point.metrics["late_share"]?.median)
         }
         return missedConcurrency(serverPeak: point.metrics["server_in_flight_peak"]?.median, nominal: point.concurrency)

@@ -264,7 +264,7 @@ struct MarkdownRenderer {
     func provenanceTable(_ run: RunRecord, steal: String) -> String {
         let memory = Double(run.memoryBytes) / 1_073_741_824
         let rows: [[String]] = [
-            ["run", "#\(run.id), \(Markdown.escape(run.status))"],
+            ["run", "#\(run.id), \(Markdown.escape(run.status.rawValue))"],
             ["started / ended (UTC)", Markdown.escape(run.startedAt + " / " + (run.endedAt ?? "—"))],
             ["git commit", Markdown.escape(run.gitCommit + (run.gitDirty ? " (dirty)" : ""))],
             ["command line", Markdown.escape(run.commandLine)],
@@ -316,7 +316,7 @@ struct MarkdownRenderer {
         let achieved = point.metrics["achieved_rate"]
         let late = point.metrics["late_share"]
         let missed = LoadCheck.missedOfferedRate(
-            achieved: achieved?.median, offered: point.params["rate"]?.numberValue ?? 0, lateShare: late?.median)
+            achieved: achieved?.median, offered: point.params[.rate]?.numberValue ?? 0, lateShare: late?.median)
         return [
             (achieved.map { Format.estimate($0, Format.rate) } ?? "n/a") + (missed ? " ‡" : ""),
             late.map { Format.percent($0.median) } ?? "n/a",
@@ -336,7 +336,7 @@ struct MarkdownRenderer {
     }
 
     func speedupText(_ point: PointSummary) -> String {
-        if point.engine == "sync" { return "baseline" }
+        if point.engine == EngineName.sync.rawValue { return "baseline" }
         guard let speedup = point.speedup else { return "n/a" }
         return Format.estimate(speedup.ratio, Format.times) + (speedup.significant ? "" : " ~")
     }

@@ -101,8 +101,19 @@ enum Methods {
         }
         let reps = Array(Set(experiment.points.map(\.repetitions))).sorted()
         out += "- **Repetitions** per point: \(reps.map(String.init).joined(separator: ", ")). "
-        out += "Repetitions of all points are interleaved in a seeded order, so drift over the run spreads over "
-        out += "every treatment instead of landing on one.\n"
+        if let block = experiment.spec.blockAxis {
+            out +=
+                "The sweep runs in blocks, one per value of `\(Markdown.escape(block))`, in a seeded order; within a "
+            out +=
+                "block, repetitions are interleaved (repetition 0 of every cell, then repetition 1, ...) in a seeded "
+            out += "order. The treatments compared at one value thus share the same minutes of the machine: drift "
+            out += "slower than a block neither favours one of them nor widens a point's interval, but it can move "
+            out += "whole blocks, so a change along `\(Markdown.escape(block))` is less certain than a comparison "
+            out += "within it.\n"
+        } else {
+            out += "Repetitions of all points are interleaved in a seeded order, so drift over the run spreads over "
+            out += "every treatment instead of landing on one.\n"
+        }
         out += "- **Statistics.** Each figure is the median over repetitions of a per-cell value. With "
         out += "\(Estimate.minimumForInterval) or more repetitions its interval is a 95% percentile bootstrap of the "
         out += "median (\(resamples) resamples, seeded from the cells' keys); with fewer, the range of the runs "

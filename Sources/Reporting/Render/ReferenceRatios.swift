@@ -5,7 +5,7 @@ import LabStore
 /// repetition. Reference cells have no samples, so they are kept out of every other table, chart and finding.
 enum ReferenceRatios {
     /// The engine name of reference cells.
-    static let engine = "wrk"
+    static let engine = EngineName.wrk.rawValue
     /// The CSV file written beside the page.
     static let fileName = "wrk-ratios.csv"
 

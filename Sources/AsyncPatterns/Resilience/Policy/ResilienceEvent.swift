@@ -2,29 +2,32 @@
 public struct ResilienceEvent: Sendable, Hashable, CustomStringConvertible {
     /// When it happened, as time since the policy was created.
     public var at: Duration
-    /// A short stable label: "breaker_transition", "budget_exhausted" or "budget_restored" (or "limiter", which
-    /// the runner stores from `ResilienceSnapshot` at the end of a cell).
-    public var kind: String
+    /// What happened; its raw value is the label the runner stores.
+    public var kind: Kind
     /// Details in words, e.g. "closed -> open: failure rate 60.0% >= 50.0% over 10 calls".
     public var detail: String
 
     /// Creates an event.
-    public init(at: Duration, kind: String, detail: String) {
+    public init(at: Duration, kind: Kind, detail: String) {
         self.at = at
         self.kind = kind
         self.detail = detail
     }
 
-    /// The label of circuit breaker transitions.
-    public static let breakerTransition = "breaker_transition"
-    /// The label of the first budget refusal after retries were being granted.
-    public static let budgetExhausted = "budget_exhausted"
-    /// The label of the first granted retry after the budget had refused.
-    public static let budgetRestored = "budget_restored"
-    /// The label of a concurrency limiter's figures at the end of a run (limit, peak, waits, timeouts).
-    public static let limiter = "limiter"
+    /// What a resilience policy reports, with a short stable label as raw value.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// A circuit breaker transition.
+        case breakerTransition = "breaker_transition"
+        /// The first budget refusal after retries were being granted.
+        case budgetExhausted = "budget_exhausted"
+        /// The first granted retry after the budget had refused.
+        case budgetRestored = "budget_restored"
+        /// A concurrency limiter's figures at the end of a run (limit, peak, waits, timeouts), which the runner
+        /// stores from `ResilienceSnapshot`.
+        case limiter
+    }
 
-    public var description: String { "[\(at)] \(kind): \(detail)" }
+    public var description: String { "[\(at)] \(kind.rawValue): \(detail)" }
 }
 
 /// A resilience policy's counters at one moment.

@@ -156,7 +156,7 @@ public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration ==
                         let left = state.budget.available(now: now)
                         state.emit(
                             ResilienceEvent(
-                                at: now, kind: ResilienceEvent.budgetExhausted,
+                                at: now, kind: .budgetExhausted,
                                 detail: "retry budget refused a retry (\(resilienceNumberText(left)) left)"))
                     }
                     return .giveUp(.budgetExhausted)
@@ -165,7 +165,7 @@ public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration ==
                     state.budgetRefusing = false
                     state.emit(
                         ResilienceEvent(
-                            at: now, kind: ResilienceEvent.budgetRestored, detail: "retry budget granted a retry again")
+                            at: now, kind: .budgetRestored, detail: "retry budget granted a retry again")
                     )
                 }
             }
@@ -178,7 +178,7 @@ public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration ==
         state.counters.breakerTransitions += 1
         if state.transitions.count < eventLimit { state.transitions.append(transition) }
         state.emit(
-            ResilienceEvent(at: transition.at, kind: ResilienceEvent.breakerTransition, detail: transition.description))
+            ResilienceEvent(at: transition.at, kind: .breakerTransition, detail: transition.description))
     }
 
     /// Returns the events since the last drain, oldest first, and forgets them.

@@ -1,0 +1,115 @@
+import AsyncPatterns
+
+/// What an event of a cell records: the `events.kind` column and the JSON Lines `kind` of `event` lines.
+///
+/// A kind this version does not know (a database written by a later version, or a test's own mark) reads as
+/// `.other` with its text kept, so reading never fails and writing it back changes nothing.
+public enum EventKind: Sendable, Hashable {
+    /// A circuit breaker changed state; `detail` says from what to what.
+    case breakerTransition
+    /// The retry budget refused its first retry after granting them.
+    case budgetExhausted
+    /// The retry budget granted a retry again after refusing.
+    case budgetRestored
+    /// The concurrency limiter's figures at the end of a cell (limit, peak, waits, timeouts), in `detail`.
+    case limiter
+    /// The server's injected error rate from this moment on, a fraction.
+    case injectedErrorRate
+    /// The sample pipeline's queue depth, items.
+    case queueDepth
+    /// A scheduling-lag sample of the Swift concurrency pool, ns.
+    case lagNs
+    /// A scheduling-lag sample of the NIO event loop, ns.
+    case nioLagNs
+    /// The largest scheduling lag of the cell, ns.
+    case lagMaxNs
+    /// The 95th-percentile scheduling lag of the cell, ns.
+    case lagP95Ns
+    /// The largest NIO event-loop lag of the cell, ns.
+    case nioLagMaxNs
+    /// The 95th-percentile NIO event-loop lag of the cell, ns.
+    case nioLagP95Ns
+    /// A resident-memory sample of the client, bytes.
+    case rssBytes
+    /// The sample pipeline's figures at the end of a cell: `value` the peak depth, `detail` the counters.
+    case pipeline
+    /// Samples the pipeline dropped over the cell.
+    case pipelineDropped
+    /// The process id of the child process that measured the cell.
+    case clientPID
+    /// Wall time of the cell's child process from spawn to exit, ns.
+    case cellProcessNs
+    /// A kind this version does not know, verbatim.
+    case other(String)
+
+    /// Every kind this version writes.
+    public static let known: [EventKind] = [
+        .breakerTransition, .budgetExhausted, .budgetRestored, .limiter, .injectedErrorRate, .queueDepth, .lagNs,
+        .nioLagNs, .lagMaxNs, .lagP95Ns, .nioLagMaxNs, .nioLagP95Ns, .rssBytes, .pipeline, .pipelineDropped,
+        .clientPID, .cellProcessNs,
+    ]
+}
+
+extension EventKind: RawRepresentable, Codable, CustomStringConvertible {
+    /// Reads stored text; unknown text becomes `.other`.
+    public init(rawValue: String) {
+        switch rawValue {
+        case "breaker_transition": self = .breakerTransition
+        case "budget_exhausted": self = .budgetExhausted
+        case "budget_restored": self = .budgetRestored
+        case "limiter": self = .limiter
+        case "injected_error_rate": self = .injectedErrorRate
+        case "queue_depth": self = .queueDepth
+        case "lag_ns": self = .lagNs
+        case "nio_lag_ns": self = .nioLagNs
+        case "lag_max_ns": self = .lagMaxNs
+        case "lag_p95_ns": self = .lagP95Ns
+        case "nio_lag_max_ns": self = .nioLagMaxNs
+        case "nio_lag_p95_ns": self = .nioLagP95Ns
+        case "rss_bytes": self = .rssBytes
+        case "pipeline": self = .pipeline
+        case "pipeline_dropped": self = .pipelineDropped
+        case "client_pid": self = .clientPID
+        case "cell_process_ns": self = .cellProcessNs
+        default: self = .other(rawValue)
+        }
+    }
+
+    /// The stored text.
+    public var rawValue: String {
+        switch self {
+        case .breakerTransition: "breaker_transition"
+        case .budgetExhausted: "budget_exhausted"
+        case .budgetRestored: "budget_restored"
+        case .limiter: "limiter"
+        case .injectedErrorRate: "injected_error_rate"
+        case .queueDepth: "queue_depth"
+        case .lagNs: "lag_ns"
+        case .nioLagNs: "nio_lag_ns"
+        case .lagMaxNs: "lag_max_ns"
+        case .lagP95Ns: "lag_p95_ns"
+        case .nioLagMaxNs: "nio_lag_max_ns"
+        case .nioLagP95Ns: "nio_lag_p95_ns"
+        case .rssBytes: "rss_bytes"
+        case .pipeline: "pipeline"
+        case .pipelineDropped: "pipeline_dropped"
+        case .clientPID: "client_pid"
+        case .cellProcessNs: "cell_process_ns"
+        case .other(let text): text
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
+extension EventKind {
+    /// The stored kind of a resilience policy's event.
+    public init(_ kind: ResilienceEvent.Kind) {
+        switch kind {
+        case .breakerTransition: self = .breakerTransition
+        case .budgetExhausted: self = .budgetExhausted
+        case .budgetRestored: self = .budgetRestored
+        case .limiter: self = .limiter
+        }
+    }
+}
