@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests", dependencies: ["AsyncPatterns", "LabStore", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "LabTests", dependencies: ["Lab", "LabBenchmarks", "ReportingSynthetic", "LabStore"],
+            name: "LabTests", dependencies: ["Lab", "LabBenchmarks", "ReportingSynthetic", "LabStore", "TestSupport"],
             exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import HTTPEngines
+import LabStore
 
 /// One cell of an experiment's grid, ready to run: an engine, a full set of parameters and a repetition.
 public struct CellPlan: Sendable, Hashable {
@@ -59,13 +60,18 @@ public struct CellPlan: Sendable, Hashable {
         return StableHash.combine(master, StableHash.hash("server\n" + canonical), UInt64(repetition))
     }
 
-    /// A parameter's value (every known parameter has one).
+    /// A parameter's value: the cell's own, or the parameter's default (every parameter has one).
+    public subscript(_ name: ParameterName) -> ParameterValue {
+        parameters[name.rawValue] ?? Parameters.registry[name]?.defaultValue ?? .string("")
+    }
+
+    /// A parameter's value by the name a spec spells (an axis name); a name that is no parameter reads as "".
     public subscript(_ name: String) -> ParameterValue {
-        parameters[name] ?? Parameters.definitions[name]?.defaultValue ?? .string("")
+        ParameterName(rawValue: name).map { self[$0] } ?? .string("")
     }
 
     /// The cell's concurrency (closed loop: workers; open loop: the in-flight cap).
-    public var concurrency: Int { Int(self["concurrency"].number ?? 1) }
+    public var concurrency: Int { Int(self[.concurrency].number ?? 1) }
 
     /// A short description for progress lines, e.g. `async concurrency=8 errorRate=0.1 rep=0`.
     public func label(axes: [String]) -> String {

@@ -24,15 +24,15 @@ struct WrkCell {
         + "`wrk` from `engines`"
 
     /// The URL every request asks for.
-    var url: String { baseURL + cell["path"].description }
+    var url: String { baseURL + cell[.path].description }
 
     /// wrk's arguments for a run of `seconds`: one thread, a connection per unit of concurrency, the latency
     /// distribution, the cell's request timeout (whole seconds, at least 1), and `Connection: close` when the cell
     /// pools `naive`.
     func arguments(seconds: Int) -> [String] {
-        let timeout = max(1, Int(((cell["timeoutMs"].number ?? 10_000) / 1000).rounded(.up)))
+        let timeout = max(1, Int(((cell[.timeoutMs].number ?? 10_000) / 1000).rounded(.up)))
         var arguments = ["-t1", "-c\(cell.concurrency)", "-d\(seconds)s", "--latency", "--timeout", "\(timeout)s"]
-        if cell["pooling"] == .string("naive") { arguments += ["-H", "Connection: close"] }
+        if cell[.pooling] == .string("naive") { arguments += ["-H", "Connection: close"] }
         return arguments + [url]
     }
 

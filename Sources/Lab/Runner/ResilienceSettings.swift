@@ -24,18 +24,18 @@ struct ResilienceSettings {
     /// The configuration the cell runs with.
     func configuration() throws -> ResilienceConfiguration {
         var configuration = base
-        let backoff = cell["backoff"].description
+        let backoff = cell[.backoff].description
         if backoff == "off" {
             configuration.retry = nil
         } else {
             var retry = configuration.retry ?? ResilienceConfiguration.Retry()
             retry.backoff = ResilienceConfiguration.Retry.Backoff(rawValue: backoff) ?? retry.backoff
-            retry.maxAttempts = Int(cell["maxAttempts"].number ?? Double(retry.maxAttempts))
-            retry.baseMs = cell["baseMs"].number ?? retry.baseMs
-            retry.capMs = cell["capMs"].number ?? retry.capMs
+            retry.maxAttempts = Int(cell[.maxAttempts].number ?? Double(retry.maxAttempts))
+            retry.baseMs = cell[.baseMs].number ?? retry.baseMs
+            retry.capMs = cell[.capMs].number ?? retry.capMs
             configuration.retry = retry
         }
-        switch RetryBudgetSetting(cell["budget"].description) ?? RetryBudgetSetting.none {
+        switch RetryBudgetSetting(cell[.budget].description) ?? RetryBudgetSetting.none {
         case .none:
             configuration.budget = nil
         case .token(let maxTokens):
@@ -49,12 +49,12 @@ struct ResilienceSettings {
             budget.ratio = ratio
             configuration.budget = budget
         }
-        if cell["breaker"] == .string("on") {
+        if cell[.breaker] == .string("on") {
             configuration.breaker = configuration.breaker ?? ResilienceConfiguration.Breaker()
         } else {
             configuration.breaker = nil
         }
-        switch ThrottleSetting(cell["throttle"].description) ?? .off {
+        switch ThrottleSetting(cell[.throttle].description) ?? .off {
         case .off:
             configuration.throttle = nil
         case .k(let k):
@@ -62,7 +62,7 @@ struct ResilienceSettings {
             throttle.k = k
             configuration.throttle = throttle
         }
-        switch LimiterSetting(cell["limiter"].description) ?? .off {
+        switch LimiterSetting(cell[.limiter].description) ?? .off {
         case .off:
             configuration.limiter = nil
         case .limit(let limit):
@@ -70,7 +70,7 @@ struct ResilienceSettings {
             limiter.limit = limit
             // A number wins; `none` (the default) keeps the spec's `resilience.limiter.acquireTimeoutMs`, itself
             // unset (wait forever) unless given. The cell checks refuse a spec that sets both.
-            if let ms = AcquireTimeoutSetting(cell["acquireTimeoutMs"])?.milliseconds {
+            if let ms = AcquireTimeoutSetting(cell[.acquireTimeoutMs])?.milliseconds {
                 limiter.acquireTimeoutMs = ms
             }
             configuration.limiter = limiter

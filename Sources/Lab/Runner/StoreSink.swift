@@ -115,10 +115,10 @@ package struct RecorderSettings: Sendable {
     /// The settings of a cell, from its `recorderPolicy`, `recorderCapacity`, `recorderBatch` and
     /// `writerDelayMs` parameters.
     init(cell: CellPlan) {
-        policy = PipelineFullPolicy(rawValue: cell["recorderPolicy"].description) ?? .block
-        capacity = Int(cell["recorderCapacity"].number ?? 65_536)
-        batch = Int(cell["recorderBatch"].number ?? 8192)
-        writerDelay = .microseconds(Int64((cell["writerDelayMs"].number ?? 0) * 1000))
+        policy = PipelineFullPolicy(rawValue: cell[.recorderPolicy].description) ?? .block
+        capacity = Int(cell[.recorderCapacity].number ?? 65_536)
+        batch = Int(cell[.recorderBatch].number ?? 8192)
+        writerDelay = .microseconds(Int64((cell[.writerDelayMs].number ?? 0) * 1000))
     }
 }
 

@@ -49,12 +49,12 @@ public enum Catalogue {
     static func estimatedSeconds(_ cell: CellPlan, spec: ExperimentSpec) -> Double {
         if cell.engine == .wrk { return Double(spec.referenceSeconds) + (spec.warmup > 0 ? 1 : 0) + 0.3 }
         let requests = Double(spec.warmup + spec.requests(concurrency: cell.concurrency))
-        let latency = max(cell["latencyMs"].number ?? 0, 0.1) / 1000
+        let latency = max(cell[.latencyMs].number ?? 0, 0.1) / 1000
         let concurrency = Double(cell.concurrency)
         var rate = min(concurrency / latency, 8000)
-        if cell["load"] != .string("closed") { rate = min(rate, cell["rate"].number ?? rate) }
+        if cell[.load] != .string("closed") { rate = min(rate, cell[.rate].number ?? rate) }
         let seconds = requests / max(rate, 1)
-        let closed = cell["load"] == .string("closed")
+        let closed = cell[.load] == .string("closed")
         return (closed ? max(seconds, spec.minMeasuredSeconds ?? 0) : seconds) + 0.3
     }
 
