@@ -60,7 +60,7 @@ public enum CellChild {
         record.runID = try store.insertRun(job.run)
         record.id = try store.insertCell(record)
         let client = CellClient(cell: cell, spec: spec, baseURL: job.baseURL, targetPath: job.targetPath)
-        let outcome = try await client.run(record: &record, store: store, jsonl: nil)
+        let outcome = try await client.run(record: &record, records: store)
         let pid = EventRecord(
             tNs: outcome.events.map(\.tNs).max() ?? 0, kind: .clientPID, value: Double(getpid()),
             detail: "the client ran in process \(getpid()), not the runner's")

@@ -28,7 +28,7 @@ struct CellClient {
     /// in its `client` and `machine` figures.
     /// - Throws: `StoreError` when the samples cannot be stored; `LabError` when the policy cannot be built.
     ///   An engine failure is not thrown but returned in `Outcome.result`.
-    func run(record: inout CellRecord, store: LabStore, jsonl: JSONLWriter?) async throws -> Outcome {
+    func run(record: inout CellRecord, records: any RecordWriter) async throws -> Outcome {
         let seed = cell.seed(master: spec.seed)
         var configuration = cell.engineConfiguration(
             baseURL: baseURL, requests: spec.requests(concurrency: cell.concurrency), warmup: spec.warmup, seed: seed,
@@ -42,8 +42,7 @@ struct CellClient {
         ProcessFigures.resetPeakRSS()
         let machineBefore = ProcessFigures.machineSnapshot()
         let before = ResourceUsage.current()
-        let sink = StoreSink(
-            store: store, jsonl: jsonl, cellID: record.id, origin: .now, recorder: RecorderSettings(cell: cell))
+        let sink = StoreSink(records: records, cellID: record.id, origin: .now, recorder: RecorderSettings(cell: cell))
         let result: Result<EngineRunSummary, Error>
         do {
             result = .success(try await makeEngine(kind).run(configuration, policy: policy, sink: sink))

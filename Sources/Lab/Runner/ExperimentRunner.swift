@@ -70,8 +70,6 @@ public struct ExperimentRunner: Sendable {
     struct Outputs {
         /// The SQLite store, opened for writing.
         let store: LabStore
-        /// The JSONL file, with `RunOptions.jsonlPath`; the in-process sample recorder writes to it directly.
-        let jsonl: JSONLWriter?
         /// The store, then the JSONL file.
         let records: TeeRecordWriter
 
@@ -79,9 +77,8 @@ public struct ExperimentRunner: Sendable {
         /// - Throws: `StoreError`, `JSONLError`.
         init(databasePath: String, jsonlPath: String?) throws {
             store = try LabStore.openForWriting(path: databasePath)
-            jsonl = try jsonlPath.map { try JSONLWriter(path: $0) }
             var writers: [any RecordWriter] = [store]
-            if let jsonl { writers.append(jsonl) }
+            if let jsonlPath { writers.append(try JSONLWriter(path: jsonlPath)) }
             records = TeeRecordWriter(writers)
         }
     }
@@ -301,8 +298,8 @@ public struct ExperimentRunner: Sendable {
             summary = line
         } else {
             let client = CellClient(cell: cell, spec: spec, baseURL: baseURL, targetPath: target?.path)
-            // The sample recorder writes to the store and the JSONL file from a thread of its own.
-            let outcome = try await client.run(record: &record, store: outputs.store, jsonl: outputs.jsonl)
+            // The sample recorder writes to the store and the JSONL file, through the tee, from a thread of its own.
+            let outcome = try await client.run(record: &record, records: outputs.records)
             summary = CellClient.finish(&record, result: outcome.result, stored: outcome.stored)
             try outputs.records.insertEvents(outcome.events, cellID: record.id)
         }

@@ -3,9 +3,9 @@ import Foundation
 import LabStore
 import NIOPosix
 
-/// The recording path of one cell: engine → bounded pipeline → a writer thread that stores batches in
-/// SQLite (and JSONL when asked), so an engine never waits on disk and memory stays bounded by the
-/// pipeline's capacity however long the run. It also samples scheduling lag (Swift concurrency pool and
+/// The recording path of one cell: engine → bounded pipeline → a writer thread that hands batches to a
+/// `RecordWriter` (the SQLite store, or the runner's tee of store and JSONL), so an engine never waits on disk
+/// and memory stays bounded by the pipeline's capacity however long the run. It also samples scheduling lag (Swift concurrency pool and
 /// NIO event loops) and resident memory over the cell.
 package final class StoreSink: SampleSink, Sendable {
     private let pipeline: Pipeline<AttemptSample>
@@ -15,10 +15,10 @@ package final class StoreSink: SampleSink, Sendable {
     /// Written by `finish()`, read through `events`.
     private let finishedEvents = LockedBox<[EventRecord]>([])
 
-    /// Starts the writer thread, the lag monitor and the memory sampler for one cell. `store` and `jsonl`
-    /// must not be used elsewhere until `finish()` returns.
+    /// Starts the writer thread, the lag monitor and the memory sampler for one cell. `records` must not be used
+    /// elsewhere until `finish()` returns.
     package init(
-        store: LabStore, jsonl: JSONLWriter? = nil, cellID: Int64, origin: ContinuousClock.Instant = .now,
+        records: any RecordWriter, cellID: Int64, origin: ContinuousClock.Instant = .now,
         recorder: RecorderSettings = .init()
     ) {
         pipeline = Pipeline(
@@ -28,7 +28,7 @@ package final class StoreSink: SampleSink, Sendable {
         lag = LagMonitor(configuration: .init(interval: .milliseconds(20)), origin: origin)
         nioLag = LagMonitor(configuration: .init(interval: .milliseconds(20)), origin: origin)
         memory = MemorySampler(origin: origin)
-        let writers = Writers(store: store, jsonl: jsonl)
+        let writers = Writers(records: records)
         let delay = recorder.writerDelay
         // Nice 10 for the writer thread (Linux sets it per thread): when the engines and the writer share a CPU,
         // the engine's threads get ~90% of it, so a single event loop is not slowed more than 64 threads would be;
@@ -36,8 +36,7 @@ package final class StoreSink: SampleSink, Sendable {
         let lowerPriority: @Sendable () -> Void = { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
         pipeline.startConsumer(name: "store-writer", onStart: lowerPriority) { batch in
             if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.nanoseconds) / 1e9) }
-            try writers.store.insertSamples(batch, cellID: cellID)
-            try writers.jsonl?.writeSamples(batch, cellID: cellID)
+            try writers.records.insertSamples(batch, cellID: cellID)
         }
         lag.start()
         // The first of the shared NIO event loops: the async engine always runs on it (see `AsyncEngine`), and
@@ -89,16 +88,15 @@ package final class StoreSink: SampleSink, Sendable {
     /// After `finish()`: the recording's events for the `events` table.
     package var events: [EventRecord] { finishedEvents.withLock { $0 } }
 
-    /// The store and JSONL writer, lent to the writer thread.
+    /// The record writer, lent to the writer thread.
     ///
-    /// `@unchecked Sendable`, proof: `LabStore` and `JSONLWriter` are not thread-safe, and are used by one thread
-    /// at a time. `init` hands them to the pipeline's writer thread, and its caller must not use them until
-    /// `finish()` returns; `finish()` returns only after `Pipeline.finish()` has joined that thread (it waits
+    /// `@unchecked Sendable`, proof: the writers (`LabStore`, `JSONLWriter`) are not thread-safe, and are used by
+    /// one thread at a time. `init` hands them to the pipeline's writer thread, and its caller must not use them
+    /// until `finish()` returns; `finish()` returns only after `Pipeline.finish()` has joined that thread (it waits
     /// for the thread's last batch under the pipeline's lock, which orders the writer's last use before the
     /// caller's next one). Swift cannot express such a borrow across threads: `sending` would move them for good.
     private struct Writers: @unchecked Sendable {
-        let store: LabStore
-        let jsonl: JSONLWriter?
+        let records: any RecordWriter
     }
 }
 

@@ -106,7 +106,7 @@ public struct SustainedRun: Sendable {
             try writer.writeCell(cell)
             jsonl = writer
         }
-        let storeSink = StoreSink(store: store, jsonl: jsonl, cellID: cellID)
+        let storeSink = StoreSink(records: TeeRecordWriter([store] + (jsonl.map { [$0] } ?? [])), cellID: cellID)
         let sink = MeasuringSink(keepAll: false, forward: storeSink)
         let configuration = EngineConfiguration(
             baseURL: baseURL, path: "/get", concurrency: options.concurrency, requests: 500_000_000,

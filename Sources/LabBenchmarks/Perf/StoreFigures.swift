@@ -66,7 +66,7 @@ enum StoreFigures {
                     let (store, cellID) = try BenchmarkSupport.scratchStore(
                         path: folder + "/run\(pair).sqlite", experiment: "perf-recording", engine: "async",
                         concurrency: 64)
-                    let storeSink = StoreSink(store: store, cellID: cellID)
+                    let storeSink = StoreSink(records: store, cellID: cellID)
                     let sink = MeasuringSink(keepAll: false, forward: storeSink)
                     _ = try await makeEngine(.async).run(configuration, policy: SingleAttemptPolicy(), sink: sink)
                     stored += try storeSink.finish()
