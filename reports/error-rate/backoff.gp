@@ -70,8 +70,8 @@ set key below Left reverse nobox spacing 1.1
 set logscale y 10
 set xtics ('0' 0, '0.1' 0.1, '0.2' 0.2, '0.3' 0.3, '0.5' 0.5)
 set xrange [-0.035:0.535]
-set yrange [1.97142174:23.9288308]
-set ytics ('2' 2, '5' 5, '10' 10, '20' 20)
+set yrange [2.14238522:24.4940789]
+set ytics ('10' 10)
 plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, backoff=off, c=1', \
      data index 13 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, backoff=full, c=1', \
      data index 14 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off, c=16', \
@@ -144,8 +144,8 @@ set key below Left reverse nobox spacing 1.1
 set logscale y 10
 set xtics ('0' 0, '0.1' 0.1, '0.2' 0.2, '0.3' 0.3, '0.5' 0.5)
 set xrange [-0.035:0.535]
-set yrange [1.97142174:23.9288308]
-set ytics ('2' 2, '5' 5, '10' 10, '20' 20)
+set yrange [2.14238522:24.4940789]
+set ytics ('10' 10)
 plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, backoff=off, c=1', \
      data index 13 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, backoff=full, c=1', \
      data index 14 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off, c=16', \

@@ -26,7 +26,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100)
 set xrange [0.8:625]
 set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
-set yrange [5.12593391:17352.0709]
+set yrange [7.16881652:16247.1502]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
@@ -53,7 +53,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100)
 set xrange [0.8:625]
 set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
-set yrange [5.12593391:17352.0709]
+set yrange [7.16881652:16247.1502]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
