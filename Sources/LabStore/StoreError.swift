@@ -9,6 +9,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case notALabDatabase
         case locked
         case readOnly
+        case badParameters
     }
 
     private let code: Code
@@ -24,6 +25,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .notALabDatabase: "not_a_lab_database"
         case .locked: "locked"
         case .readOnly: "read_only"
+        case .badParameters: "bad_parameters"
         }
     }
 
@@ -74,6 +76,14 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             code: .notALabDatabase,
             description: "\(path): not an async-patterns database (\(reason)). It was left untouched; "
                 + "use another --db path."
+        )
+    }
+
+    static func badParameters(_ text: String, reason: String) -> StoreError {
+        StoreError(
+            code: .badParameters,
+            description: "cell parameters \(text.prefix(200)) are not a JSON object of numbers and strings "
+                + "(\(reason)). The cell was written by something other than `experiments run`; re-run it."
         )
     }
 }

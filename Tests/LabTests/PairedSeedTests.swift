@@ -10,7 +10,7 @@ import Testing
     private func cell(_ changes: [String: ParameterValue], repetition: Int = 0) throws -> CellPlan {
         let spec = try ExperimentSpec.parse(text: validSpec, path: "paired.json")
         var cell = try #require(spec.grid().first { $0.engine == .threaded })
-        cell.parameters.merge(changes) { _, new in new }
+        for (key, value) in changes { cell.parameters[key: key] = value }
         cell.repetition = repetition
         return cell
     }

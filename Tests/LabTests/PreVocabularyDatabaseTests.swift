@@ -31,6 +31,17 @@ import Testing
         }
     }
 
+    /// The shared model reads each stored cell back as exactly the parameters the grid plans for it.
+    @Test func storedParametersDecodeToThePlannedParameters() throws {
+        let stored = try LabStore.openForReading(path: try copyOfFixture()).cells()
+        for cell in try ExperimentSpec.load(path: Self.spec).grid() {
+            let old = try #require(stored.first { $0.cellKey == cell.key })
+            let decoded = try CellParameters(json: old.params)
+            #expect(decoded == cell.parameters, "cell \(cell.key)")
+            #expect(decoded.canonicalJSON == old.params)
+        }
+    }
+
     @Test func resumeFindsEveryCellDone() throws {
         let db = try copyOfFixture()
         let resumed = try runExperiments(["run", Self.spec, "--db", db, "--no-pin", "--resume"])

@@ -78,12 +78,12 @@ import Testing
         #expect(spec.engines == [.async, .wrk])
         let wrk = spec.grid().filter { $0.engine == .wrk }
         #expect(wrk.map(\.concurrency) == [1, 2])
-        #expect(wrk.allSatisfy { $0.parameters["engine"] == .string("wrk") })
+        #expect(wrk.allSatisfy { $0.parameters.engine == "wrk" })
         // Apart from the engine, its parameters are the async cell's at the same point.
         let async = spec.grid().filter { $0.engine == .async }
         for (a, w) in zip(async, wrk) {
             var parameters = w.parameters
-            parameters["engine"] = .string("async")
+            parameters[key: "engine"] = .string("async")
             #expect(parameters == a.parameters)
         }
     }

@@ -19,7 +19,7 @@ import Testing
     /// Each name, swept over its default value, loads: the chart axes the report knows are names a spec can use.
     @Test(arguments: ParameterName.allCases)
     func loaderAcceptsTheNameAsAnAxis(name: ParameterName) throws {
-        let value = try #require(Parameters.registry[name]).defaultValue.json
+        let value = name.defaultValue.json
         // A limiter wait is only accepted beside a limiter.
         let fixed = name == .acquireTimeoutMs ? #"{"limiter": "limit:8"}"# : "{}"
         let spec = """
@@ -28,6 +28,28 @@ import Testing
             """
         let loaded = try ExperimentSpec.load(path: try writeSpec(spec))
         #expect(loaded.name == "axis")
+    }
+
+    /// The registry's check of each parameter and the value type the store and the report read it as agree, and the
+    /// default passes the check.
+    @Test(arguments: ParameterName.allCases)
+    func registryKindMatchesTheValueType(name: ParameterName) throws {
+        let kind = try #require(Parameters.registry[name]).kind
+        switch (kind, name.valueType) {
+        case (.integer, .integer), (.number, .number), (.choice, .text), (.path, .text): break
+        case (.setting(let syntax), _):
+            let expected: ParameterName.ValueType = name == .acquireTimeoutMs ? .numberOrText : .text
+            #expect(name.valueType == expected)
+            let json: SpecValue =
+                switch name.defaultValue {
+                case .int(let v): .number(Double(v), exact: v)
+                case .double(let v): .number(v, exact: nil)
+                case .string(let v): .string(v)
+                }
+            #expect(syntax.parse(json) == name.defaultValue)
+        default: Issue.record("\(name): registry kind \(kind) but value type \(name.valueType)")
+        }
+        if case .choice(let words) = kind { #expect(name.defaultValue.string.map(words.contains) == true) }
     }
 
     /// Spellings the report's chart planner used to look for, which no spec can set.

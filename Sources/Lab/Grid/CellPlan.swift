@@ -8,18 +8,16 @@ public struct CellPlan: Sendable, Hashable {
     public var experiment: String
     /// The engine (or `wrk`).
     public var engine: CellEngine
-    /// Every parameter, defaults included, plus `engine`.
-    public var parameters: [String: ParameterValue]
+    /// Every parameter, defaults included, plus `engine` (among `others`): what `cells.params` stores.
+    public var parameters: CellParameters
     /// Repetition index, from 0.
     public var repetition: Int
     /// Position in the full grid, from 0 (used by sharding).
     public var index: Int
 
-    /// The parameters as canonical JSON: keys sorted, no spaces. Stored in `cells.params`.
-    public var canonicalParameters: String {
-        "{" + parameters.keys.sorted().map { "\(JSONString.quoted($0)):\(parameters[$0]!.json)" }.joined(separator: ",")
-            + "}"
-    }
+    /// The parameters as canonical JSON: keys sorted, no spaces (`CellParameters.canonicalJSON`). Stored in
+    /// `cells.params`.
+    public var canonicalParameters: String { parameters.canonicalJSON }
 
     /// The stable cell id: 16 hex digits of SHA-256 over the experiment, the canonical parameters and the
     /// repetition. Re-running the same cell gives the same id, so its result is replaced, not duplicated.
@@ -52,17 +50,14 @@ public struct CellPlan: Sendable, Hashable {
     /// recorder settings), so within one repetition every engine and every policy meets the same failures for the
     /// same request id and attempt (common random numbers, a paired design).
     public func serverSeed(master: UInt64) -> UInt64 {
-        let canonical =
-            "{"
-            + parameters.keys.sorted().filter(Self.serverStreamParameters.contains).map {
-                "\(JSONString.quoted($0)):\(parameters[$0]!.json)"
-            }.joined(separator: ",") + "}"
+        let server = parameters.values.filter { Self.serverStreamParameters.contains($0.key.rawValue) }
+        let canonical = CellParameters(values: server).canonicalJSON
         return StableHash.combine(master, StableHash.hash("server\n" + canonical), UInt64(repetition))
     }
 
     /// A parameter's value: the cell's own, or the parameter's default (every parameter has one).
     public subscript(_ name: ParameterName) -> ParameterValue {
-        parameters[name.rawValue] ?? Parameters.registry[name]?.defaultValue ?? .string("")
+        parameters[name] ?? name.defaultValue
     }
 
     /// A parameter's value by the name a spec spells (an axis name); a name that is no parameter reads as "".
@@ -85,7 +80,7 @@ extension ExperimentSpec {
     /// filtered combinations. The sync engine is sequential, so its cells run at concurrency 1.
     public func grid() -> [CellPlan] {
         var base: [String: ParameterValue] = [:]
-        for (name, definition) in Parameters.definitions { base[name] = definition.defaultValue }
+        for name in ParameterName.allCases { base[name.rawValue] = name.defaultValue }
         base.merge(fixed) { _, new in new }
 
         var points: [[String: ParameterValue]] = [base]
@@ -107,10 +102,10 @@ extension ExperimentSpec {
                 // The sync engine is sequential: it always runs at concurrency 1 (duplicates are dropped below).
                 if engine == .sync { parameters["concurrency"] = .int(1) }
                 if filters.contains(where: { $0.matches(parameters) }) { continue }
+                let typed = CellParameters(parameters)
                 for repetition in 0..<repetitions {
                     let cell = CellPlan(
-                        experiment: name, engine: engine, parameters: parameters, repetition: repetition,
-                        index: cells.count)
+                        experiment: name, engine: engine, parameters: typed, repetition: repetition, index: cells.count)
                     if seen.insert(cell.key).inserted { cells.append(cell) }
                 }
             }

@@ -1,3 +1,5 @@
+import LabStore
+
 extension ExperimentSpec {
     /// The cell parameters wrk cannot honour, with the value each must keep in a `wrk` cell: wrk sends every request
     /// once, closed loop, with no client-side policy.

@@ -1,5 +1,6 @@
 import AsyncPatterns
 import HTTPEngines
+import LabStore
 import MockServer
 
 /// A validated experiment spec: what to sweep, how long, and how the server behaves.

@@ -1,4 +1,5 @@
 import Foundation
+import LabStore
 
 /// Walks the parsed JSON, collecting every problem with its key path.
 struct SpecValidator {
@@ -238,7 +239,7 @@ struct SpecValidator {
         of name: String, axes: [(name: String, values: [ParameterValue])], fixed: [String: ParameterValue]
     ) -> [ParameterValue] {
         if let axis = axes.first(where: { $0.name == name }) { return axis.values }
-        return [fixed[name] ?? Parameters.definitions[name]!.defaultValue]
+        return [fixed[name] ?? ParameterName(rawValue: name)!.defaultValue]
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LabStore
 
 /// A JSON value of a spec file, decoded once with `JSONDecoder`; the validator reads the spec's generic parts
 /// (axis values, filters, the `server` and `resilience` objects) from it into typed values, naming the key path

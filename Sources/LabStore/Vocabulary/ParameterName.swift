@@ -1,6 +1,7 @@
 /// The name of a cell parameter: a key a spec may set in `axes` or `fixed`, and a key of the canonical JSON in
-/// `cells.params`. The runner's parameter registry and the report's chart axes use these names; the raw values are
-/// the stored text, so cell ids and databases do not change.
+/// `cells.params` (`CellParameters`). Each has a value type and a default (`ParameterName+Defaults.swift`). The
+/// runner's parameter registry and the report's chart axes use these names; the raw values are the stored text, so
+/// cell ids and databases do not change.
 public enum ParameterName: String, Sendable, Hashable, CaseIterable, Codable {
     /// Closed loop: workers; open loop: the cap on requests in flight.
     case concurrency

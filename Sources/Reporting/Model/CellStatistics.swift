@@ -56,8 +56,8 @@ extension Histogram where Count == UInt32 {
 struct CellStatistics: Sendable {
     /// The cell as stored.
     let cell: CellRecord
-    /// The cell's parameters.
-    let params: JSONValue
+    /// The cell's parameters, decoded from `cells.params`.
+    let params: CellParameters
     /// Logical requests with a final outcome, excluding warm-up.
     var finals = 0
     /// Final outcomes that succeeded.
@@ -104,7 +104,7 @@ struct CellStatistics: Sendable {
 
     init(cell: CellRecord) {
         self.cell = cell
-        self.params = JSONValue.parse(cell.params) ?? .object([])
+        self.params = cell.parameters
     }
 
     /// Drops the histograms once the point has pooled them, to keep memory flat over large sweeps.

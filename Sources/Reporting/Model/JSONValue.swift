@@ -25,9 +25,6 @@ public enum JSONValue: Sendable, Hashable {
         return members.first { $0.0 == key }?.1
     }
 
-    /// An object's member named after a cell parameter (`params[.rate]`), or nil.
-    public subscript(_ name: ParameterName) -> JSONValue? { self[name.rawValue] }
-
     /// The value as a string, if it is one.
     public var stringValue: String? {
         if case .string(let value) = self { return value }

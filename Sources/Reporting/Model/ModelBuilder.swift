@@ -70,9 +70,8 @@ enum ModelBuilder {
         return order
     }
 
-    static func pointKey(_ params: JSONValue, engine: String) -> String {
-        let members = (params.objectValue ?? []).filter { !repetitionKeys.contains($0.0) }
-        return engine + "|" + JSONValue.object(members).canonical
+    static func pointKey(_ params: CellParameters, engine: String) -> String {
+        engine + "|" + params.removing(repetitionKeys).canonicalJSON
     }
 
     private static func buildExperiment(
@@ -141,7 +140,7 @@ enum ModelBuilder {
     }
 
     static func value(of axis: String, in cell: CellStatistics) -> JSONValue {
-        if let value = cell.params[axis] { return value }
+        if let value = cell.params[key: axis] { return JSONValue(value) }
         if axis == "concurrency" { return .number(Double(cell.cell.concurrency)) }
         return .null
     }
@@ -158,7 +157,7 @@ enum ModelBuilder {
         }
         var others: Set<String> = []
         for cell in representatives {
-            for (key, _) in cell.params.objectValue ?? [] where !repetitionKeys.contains(key) && key != "engine" {
+            for key in cell.params.keys where !repetitionKeys.contains(key) && key != "engine" {
                 others.insert(key)
             }
         }
@@ -211,7 +210,7 @@ enum ModelBuilder {
             ? nil
             : Statistics.bootstrapMedian(
                 efficiencies.map { $0! }, seed: seed(for: keys, salt: "efficiency"), resamples: resamples)
-        let params = JSONValue.object((first.params.objectValue ?? []).filter { !repetitionKeys.contains($0.0) })
+        let params = first.params.removing(repetitionKeys)
         var point = PointSummary(
             engine: first.cell.engine, concurrency: first.cell.concurrency, coordinates: coordinates, params: params,
             cellKeys: keys, repetitions: cells.count,
@@ -257,8 +256,8 @@ enum ModelBuilder {
     /// the engine, else the same apart from engine and concurrency (the sync engine is sequential), preferring
     /// concurrency 1.
     static func addSpeedups(to points: inout [PointSummary], resamples: Int) {
-        func strip(_ params: JSONValue, dropping: Set<String>) -> String {
-            JSONValue.object((params.objectValue ?? []).filter { !dropping.contains($0.0) }).canonical
+        func strip(_ params: CellParameters, dropping: Set<String>) -> String {
+            params.removing(dropping).canonicalJSON
         }
         var exact: [String: Int] = [:]
         var loose: [String: Int] = [:]

@@ -41,7 +41,7 @@ public struct PointSummary: Sendable {
     /// The values of the experiment's varying axes at this point, in axis order.
     public var coordinates: [(name: String, value: JSONValue)]
     /// Every parameter of the point (the cell's parameters without the repetition).
-    public var params: JSONValue
+    public var params: CellParameters
     /// The stable keys of the cells measured here, sorted.
     public var cellKeys: [String]
     /// Completed repetitions.
@@ -88,12 +88,17 @@ public struct PointSummary: Sendable {
     public var isOpenLoop: Bool { Self.isOpenLoop(params) }
 
     /// Whether cell parameters describe an open loop: a `load` other than `closed`, or a rate above 0.
-    static func isOpenLoop(_ params: JSONValue) -> Bool {
-        (params[.load]?.stringValue.map { $0 != "closed" } ?? false) || (params[.rate]?.numberValue ?? 0) > 0
+    static func isOpenLoop(_ params: CellParameters) -> Bool {
+        (params[.load]?.string.map { $0 != "closed" } ?? false) || (params[.rate]?.number ?? 0) > 0
     }
 
     /// The value of the named coordinate, or nil.
     public func coordinate(_ name: String) -> JSONValue? {
         coordinates.first { $0.name == name }?.value
+    }
+
+    /// The value of the named coordinate, else of the parameter stored under that name, or nil.
+    func value(_ name: String) -> JSONValue? {
+        coordinate(name) ?? params[key: name].map(JSONValue.init)
     }
 }

@@ -252,7 +252,7 @@ enum Analyses {
             var bound = "—"
             var verdict = "—"
             if treatment.hasPrefix("ratio:"), let r = Double(treatment.dropFirst(6)) {
-                let rate = point.params[.rate]?.numberValue ?? 0
+                let rate = point.params[.rate]?.number ?? 0
                 let limit = 1 + r + (rate > 0 ? floor / rate : 0)
                 bound = "≤ " + Format.fixed(limit, 3)
                 if let amplification, amplification.samples.count < 2 {

@@ -20,15 +20,14 @@ struct AnswerView {
 
     /// The treatment a point received: its engine, or its value of the compared axis.
     func treatment(_ point: PointSummary) -> String {
-        answer.compare == "engine"
-            ? point.engine : ((point.coordinate(answer.compare) ?? point.params[answer.compare])?.display ?? "")
+        answer.compare == "engine" ? point.engine : (point.value(answer.compare)?.display ?? "")
     }
 
     /// The point's value of the `by` axis; nil without one.
     func byValue(_ point: PointSummary) -> JSONValue? {
         guard let by = answer.by else { return nil }
         if by == "concurrency" { return .number(Double(point.concurrency)) }
-        return point.coordinate(by) ?? point.params[by]
+        return point.value(by)
     }
 
     /// The context of a point, as words: "async, errorRate 0.1"; empty when there is only one context.

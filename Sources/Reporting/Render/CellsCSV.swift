@@ -15,7 +15,7 @@ enum CellsCSV {
         }
         var parameters: [String] = []
         for cell in rows {
-            for (name, _) in cell.params.objectValue ?? [] where !parameters.contains(name) { parameters.append(name) }
+            for name in cell.params.keys where !parameters.contains(name) { parameters.append(name) }
         }
         parameters.sort()
         let values: [[Double?]] = rows.map { cell in
@@ -36,7 +36,7 @@ enum CellsCSV {
                 DataRenderers.csvField(cell.cell.engine),
                 "\(cell.cell.concurrency)", "\(cell.cell.repetition)",
             ]
-            fields += parameters.map { name in DataRenderers.csvField(cell.params[name]?.display ?? "") }
+            fields += parameters.map { name in DataRenderers.csvField(cell.params[key: name]?.description ?? "") }
             fields += used.map { index in
                 guard let value = values[row][index], value.isFinite else { return "" }
                 return "\(value)"

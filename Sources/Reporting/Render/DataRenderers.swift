@@ -34,7 +34,8 @@ package enum DataRenderers {
         }
         return .object([
             ("engine", .string(point.engine)), ("concurrency", .number(Double(point.concurrency))),
-            ("coordinates", .object(point.coordinates.map { ($0.name, $0.value) })), ("params", point.params),
+            ("coordinates", .object(point.coordinates.map { ($0.name, $0.value) })),
+            ("params", JSONValue(point.params)),
             ("repetitions", .number(Double(point.repetitions))),
             ("cell_keys", .array(point.cellKeys.map(JSONValue.string))),
             ("requests", number(point.requests)), ("span_s", number(point.spanSeconds)),
@@ -122,7 +123,7 @@ package enum DataRenderers {
             for point in experiment.points {
                 let fields: [String] = [
                     csvField(experiment.name), csvField(point.engine), "\(point.concurrency)",
-                    csvField(point.params.canonical), "\(point.repetitions)", value(point.requests),
+                    csvField(point.params.canonicalJSON), "\(point.repetitions)", value(point.requests),
                     value(point.throughput.median), value(point.throughput.low), value(point.throughput.high),
                     value(point.goodput.median), value(point.goodput.low), value(point.goodput.high),
                     value(point.latency.p50 / 1e6), value(point.latency.p90 / 1e6), value(point.latency.p99 / 1e6),

@@ -31,7 +31,7 @@ enum LoadCheck {
     static func missed(_ point: PointSummary) -> Bool {
         if point.isOpenLoop {
             return missedOfferedRate(
-                achieved: point.metrics["achieved_rate"]?.median, offered: point.params[.rate]?.numberValue ?? 0,
+                achieved: point.metrics["achieved_rate"]?.median, offered: point.params[.rate]?.number ?? 0,
                 lateShare: point.metrics["late_share"]?.median)
         }
         return missedConcurrency(serverPeak: point.metrics["server_in_flight_peak"]?.median, nominal: point.concurrency)

@@ -316,7 +316,7 @@ struct MarkdownRenderer {
         let achieved = point.metrics["achieved_rate"]
         let late = point.metrics["late_share"]
         let missed = LoadCheck.missedOfferedRate(
-            achieved: achieved?.median, offered: point.params[.rate]?.numberValue ?? 0, lateShare: late?.median)
+            achieved: achieved?.median, offered: point.params[.rate]?.number ?? 0, lateShare: late?.median)
         return [
             (achieved.map { Format.estimate($0, Format.rate) } ?? "n/a") + (missed ? " ‡" : ""),
             late.map { Format.percent($0.median) } ?? "n/a",

@@ -35,16 +35,15 @@ enum ReferenceRatios {
         let reference = experiment.referenceCells.filter { $0.reference != nil }
         guard !reference.isEmpty else { return [] }
         // A point is the cell's parameters without the engine and the repetition.
-        func stripEngine(_ params: String) -> String {
-            let members = (JSONValue.parse(params)?.objectValue ?? []).filter { $0.0 != "engine" }
-            return ModelBuilder.pointKey(.object(members), engine: "")
+        func stripEngine(_ params: CellParameters) -> String {
+            ModelBuilder.pointKey(params.removing(["engine"]), engine: "")
         }
         var wrkByPoint: [String: [CellRecord]] = [:]
-        for cell in reference { wrkByPoint[stripEngine(cell.params), default: []].append(cell) }
+        for cell in reference { wrkByPoint[stripEngine(cell.parameters), default: []].append(cell) }
         let points = wrkByPoint.keys.sorted { lhs, rhs in
             let l = wrkByPoint[lhs]![0]
             let r = wrkByPoint[rhs]![0]
-            return (pooling(l.params), l.concurrency, lhs) < (pooling(r.params), r.concurrency, rhs)
+            return (pooling(l), l.concurrency, lhs) < (pooling(r), r.concurrency, rhs)
         }
         var rows: [Row] = []
         for point in points {
@@ -59,7 +58,7 @@ enum ReferenceRatios {
             var paired = false
             for engineName in experiment.engines where engineName != engine {
                 let engineCells = experiment.cells.joined().filter {
-                    $0.cell.engine == engineName && stripEngine($0.cell.params) == point
+                    $0.cell.engine == engineName && stripEngine($0.params) == point
                 }
                 var ratios: [Double] = []
                 var pairedKeys: [String] = []
@@ -74,7 +73,7 @@ enum ReferenceRatios {
                 paired = true
                 rows.append(
                     Row(
-                        pooling: pooling(wrkCells[0].params), concurrency: wrkCells[0].concurrency, engine: engineName,
+                        pooling: pooling(wrkCells[0]), concurrency: wrkCells[0].concurrency, engine: engineName,
                         pairs: ratios.count,
                         ratio: Statistics.bootstrapMedian(
                             ratios, seed: ModelBuilder.seed(for: pairedKeys + keys, salt: "wrk-ratio"),
@@ -85,7 +84,7 @@ enum ReferenceRatios {
                 // No engine measured this point: wrk's figures still have a row.
                 rows.append(
                     Row(
-                        pooling: pooling(wrkCells[0].params), concurrency: wrkCells[0].concurrency, engine: "",
+                        pooling: pooling(wrkCells[0]), concurrency: wrkCells[0].concurrency, engine: "",
                         pairs: 0, ratio: Estimate(median: .nan, low: .nan, high: .nan, samples: []),
                         wrkThroughput: throughput, wrkP99Ns: p99, wrkRepetitions: wrkCells.count))
             }
@@ -93,8 +92,8 @@ enum ReferenceRatios {
         return rows
     }
 
-    private static func pooling(_ params: String) -> String {
-        JSONValue.parse(params)?["pooling"]?.display ?? "pooled"
+    private static func pooling(_ cell: CellRecord) -> String {
+        cell.parameters[.pooling]?.description ?? "pooled"
     }
 
     /// The page section, or "" without reference cells.
