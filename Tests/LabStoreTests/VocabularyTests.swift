@@ -28,7 +28,7 @@ import Testing
             [
                 "breaker_transition", "budget_exhausted", "budget_restored", "limiter", "injected_error_rate",
                 "queue_depth", "lag_ns", "nio_lag_ns", "lag_max_ns", "lag_p95_ns", "nio_lag_max_ns", "nio_lag_p95_ns",
-                "rss_bytes", "pipeline", "pipeline_dropped", "client_pid", "cell_process_ns",
+                "rss_bytes", "pipeline", "pipeline_dropped", "client_pid", "cell_process_ns", "speed_probe_ns",
             ]))
     func eventKindStoresItsText(kind: EventKind, text: String) {
         #expect(kind.rawValue == text)

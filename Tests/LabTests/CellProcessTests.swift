@@ -67,6 +67,11 @@ import Testing
             pids.insert(childPID)
             let peak = try #require(cell.client?.peakRSSBytes)
             #expect(peak > 0 && peak < Int64(size), "cell \(cell.cellKey): peak RSS \(peak) vs this process \(ownRSS)")
+            // The runner timed its speed probe just before the client and just after it.
+            let probes = try store.events(cellID: cell.id).filter { $0.kind == .speedProbeNs }
+            #expect(probes.map(\.detail) == ["before the client", "after the client"], "\(probes)")
+            #expect(probes.allSatisfy { ($0.value ?? 0) > 0 })
+            #expect(probes.first?.tNs == 0 && (probes.last?.tNs ?? 0) > 0)
         }
         #expect(pids.count == 2, "each cell has a process of its own")
         // The temporary per-cell files are gone.

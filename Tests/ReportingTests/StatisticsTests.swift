@@ -14,6 +14,17 @@ struct StatisticsTests {
         #expect(Statistics.quantile(sorted: [0, 10], 0.975) == 9.75)
     }
 
+    @Test func spearmanRanksWithTies() {
+        #expect(Statistics.ranks([10, 30, 20, 20]) == [1, 4, 2.5, 2.5])
+        #expect(Statistics.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == 1)
+        #expect(Statistics.spearman([1, 2, 3, 4], [9, 7, 5, 1]) == -1)
+        // Ranks, not values: a monotone but curved relation is still perfect.
+        #expect(Statistics.spearman([1, 2, 3, 4, 5], [1, 4, 9, 16, 1000]) == 1)
+        #expect(abs(Statistics.spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) - 0.8) < 1e-12)
+        #expect(Statistics.spearman([1, 2], [2, 1]).isNaN)
+        #expect(Statistics.spearman([1, 2, 3], [5, 5, 5]).isNaN)
+    }
+
     @Test func histogramPercentilesMatchKnownData() {
         var histogram = LatencyHistogram.latency()
         // 1 ms ... 1000 ms, one value each.

@@ -278,6 +278,8 @@ public struct ExperimentRunner: Sendable {
                 json: cell.serverConfiguration(base: spec.server, seed: serverSeed).jsonString(), client: admin)
         }
         let serverCPU = server.flatMap { ProcessFigures.cpuSeconds(pid: $0.pid) }
+        let probeBefore = SpeedProbe.measure()
+        let clientStart = ContinuousClock.now
 
         let summary: String
         if cell.engine == .wrk {
@@ -303,6 +305,14 @@ public struct ExperimentRunner: Sendable {
             summary = CellClient.finish(&record, result: outcome.result, stored: outcome.stored)
             try outputs.records.insertEvents(outcome.events, cellID: record.id)
         }
+        let clientEnd = (ContinuousClock.now - clientStart).nanoseconds
+        try outputs.records.insertEvents(
+            [
+                EventRecord(tNs: 0, kind: .speedProbeNs, value: Double(probeBefore), detail: "before the client"),
+                EventRecord(
+                    tNs: clientEnd, kind: .speedProbeNs, value: Double(SpeedProbe.measure()), detail: "after the client"
+                ),
+            ], cellID: record.id)
         if let server {
             record.server = try await server.figures(client: admin, cpuBefore: serverCPU)
             let injected = cell.injectedErrorRateEvents(schedule: spec.server.schedule)

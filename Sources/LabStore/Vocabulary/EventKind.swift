@@ -39,6 +39,9 @@ public enum EventKind: Sendable, Hashable {
     case clientPID
     /// Wall time of the cell's child process from spawn to exit, ns.
     case cellProcessNs
+    /// The runner's speed probe on the client's CPUs, ns for its fixed work: `t_ns` 0 just before the client
+    /// started, the cell's length just after it ended. A slower machine (another tenant on the host) takes longer.
+    case speedProbeNs
     /// A kind this version does not know, verbatim.
     case other(String)
 
@@ -46,7 +49,7 @@ public enum EventKind: Sendable, Hashable {
     public static let known: [EventKind] = [
         .breakerTransition, .budgetExhausted, .budgetRestored, .limiter, .injectedErrorRate, .queueDepth, .lagNs,
         .nioLagNs, .lagMaxNs, .lagP95Ns, .nioLagMaxNs, .nioLagP95Ns, .rssBytes, .pipeline, .pipelineDropped,
-        .clientPID, .cellProcessNs,
+        .clientPID, .cellProcessNs, .speedProbeNs,
     ]
 }
 
@@ -71,6 +74,7 @@ extension EventKind: RawRepresentable, Codable, CustomStringConvertible {
         case "pipeline_dropped": self = .pipelineDropped
         case "client_pid": self = .clientPID
         case "cell_process_ns": self = .cellProcessNs
+        case "speed_probe_ns": self = .speedProbeNs
         default: self = .other(rawValue)
         }
     }
@@ -95,6 +99,7 @@ extension EventKind: RawRepresentable, Codable, CustomStringConvertible {
         case .pipelineDropped: "pipeline_dropped"
         case .clientPID: "client_pid"
         case .cellProcessNs: "cell_process_ns"
+        case .speedProbeNs: "speed_probe_ns"
         case .other(let text): text
         }
     }

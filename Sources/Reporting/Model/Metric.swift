@@ -218,6 +218,10 @@ extension Metric {
             Metric(id: "task_lag_p95_ms", label: "task scheduling lag p95", unit: "ms", better: .lower) {
                 _, events in events.last { $0.kind == .lagP95Ns }?.value.map { $0 / 1e6 }
             })
+        list.append(
+            Metric(id: "speed_probe_ms", label: "speed probe", unit: "ms", better: .lower) { _, events in
+                EventFigures.speedProbeNs(events).map { $0 / 1e6 }
+            })
         return list
     }()
 
@@ -227,6 +231,12 @@ extension Metric {
 
 /// Figures read from a cell's events.
 enum EventFigures {
+    /// The runner's speed probe around the cell: the mean of its timings, ns; nil without any.
+    static func speedProbeNs(_ events: [EventRecord]) -> Double? {
+        let values = events.filter { $0.kind == .speedProbeNs }.compactMap(\.value)
+        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+
     /// Breaker timing against the server's injected failure: when the injected error rate first rose to 50% or
     /// more, how long until the breaker opened; when it fell back below, how long until the breaker closed.
     static func breaker(_ events: [EventRecord]) -> (timeToOpen: Double?, timeToClose: Double?)? {

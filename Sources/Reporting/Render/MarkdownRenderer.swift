@@ -219,6 +219,8 @@ struct MarkdownRenderer {
         out += "ran (warm-up included, as the CPU is measured over the whole cell); server CPU per request: the "
         out += "mock server's user + system CPU over the cell per request it served, warm-up included. "
         out += "RSS is the client's. Medians over repetitions.\n"
+        let speed = MachineSpeed.section(experiment, axes: axes)
+        if !speed.isEmpty { out += "\n" + speed }
 
         if !charts.isEmpty {
             out += "\n## Charts\n"
