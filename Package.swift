@@ -64,6 +64,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Discrete-event simulation of an engine cell in virtual time: the engines' load models and the library's own
+        // patterns against the mock server's own fault, latency and capacity decisions.
+        .target(
+            name: "Simulation", dependencies: ["AsyncPatterns", "HTTPEngines", "MockServer"], swiftSettings: strict),
         .target(name: "LabStore", dependencies: ["AsyncPatterns", "CSQLite"], swiftSettings: strict),
         .target(
             name: "Reporting",
@@ -99,7 +103,7 @@ let package = Package(
             name: "LabBenchmarks",
             dependencies: [
                 "AsyncPatterns", "HTTPEngines", "MockServer", "LabStore", "Reporting", "ReportingSynthetic", "Lab",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "Simulation", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -141,6 +145,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "HTTPEnginesTests", dependencies: ["HTTPEngines", "MockServer", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SimulationTests", dependencies: ["Simulation", "AsyncPatterns", "HTTPEngines", "MockServer"],
             swiftSettings: strict),
         .testTarget(name: "LabStoreTests", dependencies: ["LabStore", "TestSupport"], swiftSettings: strict),
         .testTarget(

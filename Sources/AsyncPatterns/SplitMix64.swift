@@ -45,12 +45,51 @@ public enum StableHash {
         return SplitMix64.mix(h)
     }
 
+    /// `hash(String(value))` without building the string: FNV-1a over the decimal digits (and a leading `-`).
+    public static func hash(decimal value: Int64, seed: UInt64 = 0) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
+        func add(_ byte: UInt8) {
+            h ^= UInt64(byte)
+            h &*= 0x0000_0100_0000_01B3
+        }
+        if value < 0 { add(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var divisor: UInt64 = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            add(UInt8(ascii: "0") + UInt8(magnitude / divisor))
+            magnitude %= divisor
+            divisor /= 10
+        }
+        return SplitMix64.mix(h)
+    }
+
     /// Combines several 64-bit values into one, order-sensitively.
     public static func combine(_ values: UInt64...) -> UInt64 {
-        var h: UInt64 = 0x6A09_E667_F3BC_C908
-        for value in values {
-            h = SplitMix64.mix(h ^ SplitMix64.mix(value &+ 0x9E37_79B9_7F4A_7C15))
-        }
+        var h = combineSeed
+        for value in values { h = step(h, value) }
         return h
+    }
+
+    /// `combine` of two values, without the variadic call's array (the hot paths call it per request).
+    public static func combine(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        step(step(combineSeed, a), b)
+    }
+
+    /// `combine` of three values, without the variadic call's array.
+    public static func combine(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
+        step(step(step(combineSeed, a), b), c)
+    }
+
+    /// `combine` of four values, without the variadic call's array.
+    public static func combine(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> UInt64 {
+        step(step(step(step(combineSeed, a), b), c), d)
+    }
+
+    private static let combineSeed: UInt64 = 0x6A09_E667_F3BC_C908
+
+    @inline(__always)
+    private static func step(_ h: UInt64, _ value: UInt64) -> UInt64 {
+        SplitMix64.mix(h ^ SplitMix64.mix(value &+ 0x9E37_79B9_7F4A_7C15))
     }
 }

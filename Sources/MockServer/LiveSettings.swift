@@ -1,11 +1,11 @@
 /// The behavioural settings in force, with the schedule's phase boundaries precomputed. Immutable.
-final class LiveSettings: Sendable {
-    let configuration: MockServerConfiguration
+package final class LiveSettings: Sendable {
+    package let configuration: MockServerConfiguration
     /// End of each phase, in ns since the schedule started.
     let phaseEnds: [Int64]
     let phaseNames: [String]
 
-    init(_ configuration: MockServerConfiguration) {
+    package init(_ configuration: MockServerConfiguration) {
         self.configuration = configuration
         var ends: [Int64] = []
         var total: Int64 = 0
@@ -18,7 +18,7 @@ final class LiveSettings: Sendable {
     }
 
     /// The phase index in force `elapsed` ns after the schedule started, or nil for the base settings.
-    func phaseIndex(elapsed: Int64) -> Int? {
+    package func phaseIndex(elapsed: Int64) -> Int? {
         guard let total = phaseEnds.last, total > 0 else { return nil }
         var t = elapsed
         if t >= total {

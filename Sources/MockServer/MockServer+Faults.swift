@@ -19,11 +19,11 @@ extension MockServer {
     }
 
     /// The uniform draw in [0, 1) compared with the error rate.
-    static func failureUnit(seed: UInt64, idHash: UInt64, attempt: Int) -> Double {
+    package static func failureUnit(seed: UInt64, idHash: UInt64, attempt: Int) -> Double {
         SplitMix64.unitInterval(StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt))))
     }
 
-    static func faultKind(
+    package static func faultKind(
         seed: UInt64, idHash: UInt64, attempt: Int, mix: MockServerConfiguration.FaultMix
     ) -> MockServerConfiguration.FaultKind {
         let bits = StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt)), faultKindSalt)
@@ -31,13 +31,13 @@ extension MockServer {
     }
 
     /// The generator of a request's latency draw.
-    static func latencyGenerator(seed: UInt64, idHash: UInt64, attempt: Int) -> SplitMix64 {
+    package static func latencyGenerator(seed: UInt64, idHash: UInt64, attempt: Int) -> SplitMix64 {
         SplitMix64(seed: StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt)), latencySalt))
     }
 
     /// The `Retry-After` seconds of a 429 or an over-capacity 503: uniform in `range`, a pure function of (seed,
     /// request id, attempt).
-    static func retryAfterSeconds(seed: UInt64, idHash: UInt64, attempt: Int, range: ClosedRange<Int>) -> Int {
+    package static func retryAfterSeconds(seed: UInt64, idHash: UInt64, attempt: Int, range: ClosedRange<Int>) -> Int {
         let span = UInt64(range.upperBound - range.lowerBound + 1)
         let bits = StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt)), retryAfterSalt)
         return range.lowerBound + Int(bits % span)

@@ -94,7 +94,7 @@ extension MockServerConfiguration {
         }
 
         /// The range of seconds drawn from, or nil for no header.
-        var secondsRange: ClosedRange<Int>? {
+        package var secondsRange: ClosedRange<Int>? {
             switch self {
             case .none: nil
             case .fixed(let seconds): seconds...seconds

@@ -6,7 +6,7 @@ import Foundation
 /// Times are nanoseconds on the run clock from `originNs`. Fixed-rate arrivals are evenly spaced; Poisson
 /// arrivals draw exponential gaps from `SplitMix64` seeded with the configuration's seed, so a seed always
 /// gives the same schedule. Arrivals are produced in id order, one per call to `next()`.
-struct ArrivalSchedule: Sendable {
+package struct ArrivalSchedule: Sendable {
     private enum Kind: Sendable {
         case fixed(intervalNs: Double)
         case poisson(meanGapNs: Double)
@@ -19,7 +19,7 @@ struct ArrivalSchedule: Sendable {
     private var poissonAtNs = 0.0
 
     /// Builds the schedule for `configuration`, or nil for the closed loop.
-    init?(_ configuration: EngineConfiguration, originNs: Int64) {
+    package init?(_ configuration: EngineConfiguration, originNs: Int64) {
         switch configuration.load {
         case .closed:
             return nil
@@ -35,7 +35,7 @@ struct ArrivalSchedule: Sendable {
     }
 
     /// The intended start of the next logical request (ids in order from 0), in ns on the run clock.
-    mutating func next() -> Int64 {
+    package mutating func next() -> Int64 {
         defer { index += 1 }
         switch kind {
         case .fixed(let intervalNs):

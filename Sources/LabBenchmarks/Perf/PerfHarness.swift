@@ -51,6 +51,7 @@ public struct PerfHarness: Sendable {
             await CPUPlacement.withEveryCPU { [PatternFigures.overhead(threads: 8)] }
         }
         await measure(["store.samples_per_s"], into: results) { [try StoreFigures.samplesPerSecond()] }
+        await measure(["sim.attempts_per_s"], into: results) { [try SimulationFigures.attemptsPerSecond()] }
         await measure(["store.recording_overhead_pct"], into: results) {
             [try await StoreFigures.recordingOverhead(context)]
         }

@@ -1,0 +1,134 @@
+import AsyncPatterns
+
+/// One logical request's attempts, following the protocol every engine follows (`LogicalRequest`): ask the policy
+/// to admit each attempt (a rejection ends the request with an unsent final sample), send it, report its outcome,
+/// and carry out the decision: finish, retry after the delay, or give up with one more unsent final sample.
+extension Simulator {
+    /// Asks the policy to admit the slot's current attempt, then sends it, or ends the request.
+    mutating func begin(_ slot: Int32) {
+        if let policy {
+            let (requestID, attempt) = (slots[Int(slot)].requestID, slots[Int(slot)].attempt)
+            if case .reject(let errorClass) = policy.admit(requestID: requestID, attempt: attempt) {
+                emitUnsent(slot, errorClass, atNs: nowNs)
+                finish(slot)
+                return
+            }
+        }
+        if limiter != nil {
+            enterGate(slot)
+        } else {
+            send(slot)
+        }
+    }
+
+    /// Sends the slot's current attempt now. Without the capacity model its whole fate is known at once (the
+    /// server starts serving it on arrival) and one event marks its end; with it, its arrival and its timeout are
+    /// events, and the server decides on arrival (`Simulator+Server`).
+    mutating func send(_ slot: Int32) {
+        let index = Int(slot)
+        slots[index].startNs = nowNs
+        slots[index].token &+= 1
+        slots[index].awaiting = true
+        let token = slots[index].token
+        let idHash = slots[index].idHash
+        let attempt = slots[index].attempt
+        let arriveNs = nowNs.addingSaturating(upNs)
+        if usesCapacity {
+            let job = allocateJob(ServerJob(slot: slot, token: token, attempt: attempt, idHash: idHash))
+            queue.schedule(.serverArrive, atNs: arriveNs, slot: job)
+            queue.schedule(.timeout, atNs: nowNs.addingSaturating(timeoutNs), slot: slot, token: token)
+            return
+        }
+        serverCounters.requests += 1
+        let service = server.service(idHash: idHash, attempt: attempt, atNs: arriveNs)
+        var answer = server.answer(service, idHash: idHash, attempt: attempt)
+        var endNs: Int64
+        switch service.fault {
+        case .hang?: endNs = .max
+        case .reset?: endNs = arriveNs.addingSaturating(downNs)
+        default: endNs = arriveNs.addingSaturating(service.delayNs).addingSaturating(downNs)
+        }
+        let deadlineNs = nowNs.addingSaturating(timeoutNs)
+        if endNs >= deadlineNs {
+            if service.fault != .hang { serverCounters.wasted += 1 }
+            endNs = deadlineNs
+            answer = ServerModel.Answer(status: 0, errorClass: .timeout, retryAfterSeconds: -1)
+        }
+        slots.withUnsafeMutableBufferPointer { buffer in
+            buffer[index].endNs = endNs
+            buffer[index].status = answer.status
+            buffer[index].errorClass = answer.errorClass
+            buffer[index].retryAfterSeconds = answer.retryAfterSeconds
+        }
+        queue.schedule(.attemptEnd, atNs: endNs, slot: slot, token: token)
+    }
+
+    /// The client sees the end of an attempt whose result is in the slot; stale events (an attempt that already
+    /// ended by its timeout) are dropped.
+    mutating func attemptEndEvent(slot: Int32, token: UInt32) {
+        let index = Int(slot)
+        guard slots[index].token == token, slots[index].awaiting else { return }
+        slots[index].awaiting = false
+        if limiter != nil { leaveGate() }
+        attemptEnded(slot)
+    }
+
+    /// Reports the ended attempt to the policy and carries out its decision.
+    mutating func attemptEnded(_ slot: Int32) {
+        let index = Int(slot)
+        guard let policy else {
+            emit(slot, isFinal: true)
+            finish(slot)
+            return
+        }
+        let current = slots[index]
+        let outcome = AttemptOutcome(
+            errorClass: current.errorClass, status: Int(current.status),
+            duration: .nanoseconds(current.endNs - current.startNs),
+            retryAfter: current.retryAfterSeconds >= 0 ? String(current.retryAfterSeconds) : nil)
+        switch policy.complete(requestID: current.requestID, attempt: current.attempt, outcome: outcome) {
+        case .finish:
+            emit(slot, isFinal: true)
+            finish(slot)
+        case .retry(let delay):
+            emit(slot, isFinal: false)
+            let dueNs = current.endNs.addingSaturating(max(0, VirtualClock.nanoseconds(delay)))
+            slots[index].attempt += 1
+            slots[index].intendedNs = dueNs
+            // In the open loops a backoff holds no worker; a closed-loop worker (and a warm-up one) waits it out.
+            if isOpenLoop && !current.isWarmup {
+                slots[index].worker = -1
+                pendingWorkers.push(current.worker)
+            }
+            queue.schedule(.begin, atNs: dueNs, slot: slot)
+        case .giveUp(let errorClass):
+            emit(slot, isFinal: false)
+            slots[index].attempt += 1
+            slots[index].intendedNs = current.endNs
+            emitUnsent(slot, errorClass, atNs: current.endNs)
+            finish(slot)
+        }
+    }
+
+    /// Records the slot's current attempt as it ended.
+    @inline(__always)
+    mutating func emit(_ slot: Int32, isFinal: Bool) {
+        let current = slots[Int(slot)]
+        samples.append(
+            AttemptSample(
+                requestID: current.requestID, attempt: current.attempt,
+                intendedNs: min(current.intendedNs, current.startNs), startNs: current.startNs, endNs: current.endNs,
+                status: current.status, errorClass: current.errorClass, bytes: 0, isFinal: isFinal,
+                isWarmup: current.isWarmup))
+    }
+
+    /// Records the slot's current attempt as never sent, ending the request with `errorClass` at `atNs`.
+    mutating func emitUnsent(_ slot: Int32, _ errorClass: ErrorClass, atNs: Int64) {
+        let current = slots[Int(slot)]
+        samples.append(
+            AttemptSample(
+                requestID: current.requestID, attempt: current.attempt, intendedNs: min(current.intendedNs, atNs),
+                startNs: atNs, endNs: atNs, status: 0, errorClass: errorClass, bytes: 0, isFinal: true,
+                isWarmup: current.isWarmup))
+    }
+}

@@ -1,0 +1,201 @@
+import AsyncPatterns
+import HTTPEngines
+import MockServer
+
+/// The simulation's state and its event loop. A value type driven on one thread: `run()` pops events in
+/// (time, sequence) order, advances the virtual clock, and carries each out; workers freed on the way poll for
+/// their next request in a FIFO, never by recursion. The client side lives in `Simulator+Clients` and
+/// `Simulator+Attempts`, the capacity model in `Simulator+Server`.
+struct Simulator {
+    let configuration: EngineConfiguration
+    let server: ServerModel
+    let policy: ResiliencePolicy<VirtualClock>?
+    let clock: VirtualClock
+    /// Network time from client to server and back, in ns (half the round trip each, the odd ns on the way back).
+    let upNs: Int64
+    let downNs: Int64
+    /// The per-attempt timeout, in ns.
+    let timeoutNs: Int64
+    let isOpenLoop: Bool
+    /// Worker loops, as the engines count them.
+    let workers: Int
+    /// Warm-up requests, ids `0..<warmupTotal`: `max(warmupRequests, workers)`, or 0 without warm-up.
+    let warmupTotal: Int
+    /// Closed loop with a minimum measured duration: that duration in ns.
+    let minimumMeasuredNs: Int64?
+    /// Whether the server's capacity model is on (then an attempt takes several events, else one).
+    let usesCapacity: Bool
+
+    var queue: EventQueue
+    var nowNs: Int64 = 0
+    var slots: [RequestSlot] = []
+    var freeSlots: [Int32] = []
+    var samples: [AttemptSample] = []
+    var eventsProcessed = 0
+
+    // Workers and the warm-up barrier.
+    var warmedUp: [Bool]
+    var warmedWorkers = 0
+    var warmupTaken = 0
+    var warmupFinished = 0
+    var barrierOpen = false
+    var barrierWaiters: [Int32] = []
+    /// Workers that are free and have yet to poll for work, in the order they were freed.
+    var pendingWorkers = FIFO<Int32>()
+    /// Open loop: workers with nothing to run.
+    var idleWorkers: [Int32] = []
+    /// Open loop: requests due (an arrival, or a retry whose backoff ended) waiting for a worker, in due order.
+    var ready = FIFO<Int32>()
+
+    // The measured phase.
+    var measuredOriginNs: Int64 = 0
+    var measuredEndNs: Int64 = .max
+    var nextMeasured = 0
+    var schedule: ArrivalSchedule?
+    var arrivalsTaken = 0
+    var completed = 0
+    /// When the last logical request got its final sample, in ns: the run's end (later events are stale timeouts).
+    var lastFinishNs: Int64 = 0
+    var maxLatenessNs: Int64 = 0
+
+    // The policy's concurrency limiter (the library's own), and the attempts waiting for a permit, in order.
+    let limiter: ConcurrencyLimiter<VirtualClock>?
+    let acquireTimeoutNs: Int64?
+    var gateWaiters = FIFO<(slot: Int32, token: UInt32)>()
+    var gateWaits = 0
+    var gateTimeouts = 0
+
+    // The server's capacity model.
+    var jobs: [ServerJob] = []
+    var freeJobs: [Int32] = []
+    var serverQueue = FIFO<Int32>()
+    var inService = 0
+    var serverCounters = SimulatedServerCounters()
+
+    /// The most measured requests a closed loop with a minimum measured duration hands out (as the engines).
+    static let measuredRequestCap = 10_000_000
+
+    init(
+        configuration: EngineConfiguration, server: ServerModel, policy: ResiliencePolicy<VirtualClock>?,
+        clock: VirtualClock, networkRoundTripNs: Int64
+    ) {
+        self.configuration = configuration
+        self.server = server
+        self.policy = policy
+        self.clock = clock
+        upNs = networkRoundTripNs / 2
+        downNs = networkRoundTripNs - networkRoundTripNs / 2
+        timeoutNs = VirtualClock.nanoseconds(configuration.requestTimeout)
+        isOpenLoop = configuration.load != .closed
+        if configuration.load == .closed, configuration.minimumMeasuredDuration != nil {
+            workers = configuration.concurrency
+        } else {
+            workers = min(configuration.concurrency, max(1, configuration.totalRequests))
+        }
+        warmupTotal = configuration.warmupRequests > 0 ? max(configuration.warmupRequests, workers) : 0
+        minimumMeasuredNs =
+            configuration.load == .closed ? configuration.minimumMeasuredDuration.map(VirtualClock.nanoseconds) : nil
+        usesCapacity = server.limit > 0
+        limiter = policy?.limiter
+        acquireTimeoutNs = policy?.configuration.limiter?.acquireTimeout.map(VirtualClock.nanoseconds)
+        queue = EventQueue(capacity: 2 * workers + 16)
+        warmedUp = Array(repeating: false, count: workers)
+        slots.reserveCapacity(workers)
+        samples.reserveCapacity(min(configuration.totalRequests + configuration.totalRequests / 2, 1 << 23))
+    }
+
+    /// Runs the simulation to its end: every logical request handed out has its final sample.
+    mutating func run() {
+        if warmupTotal == 0 { openBarrier() }
+        for worker in 0..<workers { pendingWorkers.push(Int32(worker)) }
+        pollPendingWorkers()
+        while let event = queue.pop() {
+            eventsProcessed += 1
+            if event.atNs != nowNs {
+                nowNs = event.atNs
+                if policy != nil { clock.advance(toNanoseconds: nowNs) }
+            }
+            switch event.kind {
+            case .attemptEnd: attemptEndEvent(slot: event.slot, token: event.token)
+            case .begin: beginEvent(slot: event.slot)
+            case .arrival: arrivalEvent()
+            case .serverArrive: serverArrive(job: event.slot)
+            case .serviceEnd: serviceEnd(job: event.slot)
+            case .timeout: timeoutEvent(slot: event.slot, token: event.token)
+            case .gateTimeout: gateTimeoutEvent(slot: event.slot, token: event.token)
+            }
+            pollPendingWorkers()
+        }
+    }
+
+    /// The run's summary so far, as an engine reports it.
+    func summary() -> EngineRunSummary {
+        EngineRunSummary(
+            completedRequests: completed, elapsed: .nanoseconds(lastFinishNs), maxLateness: .nanoseconds(maxLatenessNs),
+            warmupRequests: warmupTaken, measuredRequests: isOpenLoop ? arrivalsTaken : nextMeasured)
+    }
+}
+
+/// One logical request in flight, or parked in its backoff. Slots are reused; `token` only grows, so an event
+/// scheduled for an earlier attempt (or an earlier request in the slot) never matches again.
+struct RequestSlot {
+    var requestID: Int64 = 0
+    /// `StableHash.hash` of the request id text, as the mock server computes it from `X-Request-Id`.
+    var idHash: UInt64 = 0
+    var intendedNs: Int64 = 0
+    var startNs: Int64 = 0
+    var endNs: Int64 = 0
+    var attempt: Int32 = 1
+    var token: UInt32 = 0
+    /// The worker running it, or -1 while parked (open loop) or waiting for a worker.
+    var worker: Int32 = -1
+    var status: Int32 = 0
+    var retryAfterSeconds: Int32 = -1
+    var errorClass: ErrorClass = .ok
+    var isWarmup = false
+    /// Whether the current attempt is sent and its end not yet seen.
+    var awaiting = false
+    /// Whether the current attempt waits for a limiter permit.
+    var waitingForGate = false
+}
+
+/// Capacity model: one attempt at the server, from its arrival to its answer (which outlives a client that gave up).
+struct ServerJob {
+    var slot: Int32
+    var token: UInt32
+    var attempt: Int32
+    var idHash: UInt64
+    var service = ServerModel.Service(fault: nil, delayNs: 0)
+}
+
+/// A first-in, first-out queue that reuses its storage once drained.
+struct FIFO<Element> {
+    private var storage: [Element] = []
+    private var head = 0
+
+    /// Entries waiting.
+    var count: Int { storage.count - head }
+
+    @inline(__always)
+    mutating func push(_ element: Element) {
+        storage.append(element)
+    }
+
+    /// The entry `pop()` would return, left in place.
+    var first: Element? { head < storage.count ? storage[head] : nil }
+
+    @inline(__always)
+    mutating func pop() -> Element? {
+        guard head < storage.count else { return nil }
+        let element = storage[head]
+        head += 1
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 4096, head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+}

@@ -1,0 +1,23 @@
+import AsyncPatterns
+import Testing
+
+/// Seeds, fault decisions and cell seeds depend on these values: they must not change between versions, and the
+/// fixed-arity `combine` overloads and `hash(decimal:)` must agree with the general forms.
+@Suite("StableHash")
+struct StableHashTests {
+    /// Values computed by the first (variadic-only) implementation.
+    @Test func combineKeepsItsValues() {
+        let (a, b, c, d, e): (UInt64, UInt64, UInt64, UInt64, UInt64) = (1, 2, 3, 4, 5)
+        #expect(StableHash.combine(a, b) == 0xD94B_0EB3_FC89_EE4C)
+        #expect(StableHash.combine(a, b, c) == 0x22C8_3DC3_0271_9DC9)
+        #expect(StableHash.combine(a, b, c, d) == 0xBFB3_8916_76C0_6C3C)
+        #expect(StableHash.combine(a, b, c, d, e) == 0xCE2A_8265_B146_0996)
+        #expect(StableHash.hash("12345") == 0x5820_A421_F9E0_AB69)
+    }
+
+    @Test(arguments: [Int64(0), 7, 10, 99, 12345, 1_000_000, Int64.max, -1, -42, Int64.min])
+    func decimalHashIsTheHashOfTheText(value: Int64) {
+        #expect(StableHash.hash(decimal: value) == StableHash.hash(String(value)))
+        #expect(StableHash.hash(decimal: value, seed: 9) == StableHash.hash(String(value), seed: 9))
+    }
+}
