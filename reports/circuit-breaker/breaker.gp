@@ -24,7 +24,7 @@ set title 'breaker state'
 set xlabel ''
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:7.03557337]
+set xrange [0:7.03688057]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
 plot data index 0 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded, breaker=on, rep 0', \
@@ -44,7 +44,7 @@ set title 'injected error rate'
 set xlabel 'time since the cell started (s)'
 set ylabel 'injected error rate (fraction)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:7.03557337]
+set xrange [0:7.03688057]
 set yrange [-0.05:1.05]
 plot data index 2 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
 unset multiplot
@@ -67,7 +67,7 @@ set title 'breaker state'
 set xlabel ''
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:7.03557337]
+set xrange [0:7.03688057]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
 plot data index 0 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded, breaker=on, rep 0', \
@@ -87,7 +87,7 @@ set title 'injected error rate'
 set xlabel 'time since the cell started (s)'
 set ylabel 'injected error rate (fraction)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:7.03557337]
+set xrange [0:7.03688057]
 set yrange [-0.05:1.05]
 plot data index 2 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
 unset multiplot

@@ -25,8 +25,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:8750]
-set ytics ('0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10)
-set yrange [0.00976086957:21.0099607]
+set ytics ('0.02' 0.02, '0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
+set yrange [0.0169573913:16.6734337]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, breaker=off', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, breaker=on', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, breaker=off', \
@@ -51,8 +51,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:8750]
-set ytics ('0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10)
-set yrange [0.00976086957:21.0099607]
+set ytics ('0.02' 0.02, '0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
+set yrange [0.0169573913:16.6734337]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, breaker=off', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, breaker=on', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, breaker=off', \

@@ -70,7 +70,7 @@ set key below Left reverse nobox spacing 1.1
 set logscale y 10
 set xtics ('0' 0, '0.1' 0.1, '0.2' 0.2, '0.3' 0.3, '0.5' 0.5)
 set xrange [-0.035:0.535]
-set yrange [2.14238522:24.4940789]
+set yrange [2.33293826:27.546418]
 set ytics ('10' 10)
 plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, backoff=off, c=1', \
      data index 13 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, backoff=full, c=1', \
@@ -144,7 +144,7 @@ set key below Left reverse nobox spacing 1.1
 set logscale y 10
 set xtics ('0' 0, '0.1' 0.1, '0.2' 0.2, '0.3' 0.3, '0.5' 0.5)
 set xrange [-0.035:0.535]
-set yrange [2.14238522:24.4940789]
+set yrange [2.33293826:27.546418]
 set ytics ('10' 10)
 plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, backoff=off, c=1', \
      data index 13 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, backoff=full, c=1', \
