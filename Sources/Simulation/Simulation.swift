@@ -11,18 +11,19 @@ import MockServer
 public enum Simulation {
     /// Simulates `configuration` (its `baseURL`, `pooling`, `connectTimeout`, `eventLoops` and `shutdownGrace` play
     /// no part) against a server configured as `server`, with `resilience` (nil: one attempt per request) seeded
-    /// with `seed`, as the runner seeds the live policy. `networkRoundTrip` is added to every sent attempt: half on
-    /// the way to the server, half back.
+    /// with `seed`, as the runner seeds the live policy. Every sent attempt pays one round trip of `network`: half on
+    /// the way to the server, half back, drawn per (seed, request id, attempt) when it is random.
     ///
     /// Request ids are the live engines' `X-Request-Id` text (the decimal id), so a (server seed, request id,
-    /// attempt) gets the fault it gets live. Throws `SimulationError` for a setting the simulation cannot use (a
-    /// non-positive rate, concurrency or timeout; an endpoint other than `/get`), and `ResilienceConfigurationError`
-    /// when `resilience` does not validate.
+    /// attempt) gets the fault it gets live. The endpoint is `/get` or `/contention/{key}` (an optimistic write to
+    /// the key: 409 when another write committed during its service time). Throws `SimulationError` for a setting
+    /// the simulation cannot use (a non-positive rate, concurrency or timeout; a negative network delay; another
+    /// endpoint), and `ResilienceConfigurationError` when `resilience` does not validate.
     public static func run(
         configuration: EngineConfiguration, server: MockServerConfiguration,
-        resilience: ResilienceConfiguration? = nil, seed: UInt64, networkRoundTrip: Duration = .zero
+        resilience: ResilienceConfiguration? = nil, seed: UInt64, network: NetworkDelay = .fixed(.zero)
     ) throws -> SimulationResult {
-        try validate(configuration, networkRoundTrip: networkRoundTrip)
+        let endpoint = try validate(configuration, network: network)
         let clock = VirtualClock()
         var policy: ResiliencePolicy<VirtualClock>?
         if let resilience, resilience != .none {
@@ -32,7 +33,7 @@ public enum Simulation {
         }
         var simulator = Simulator(
             configuration: configuration, server: ServerModel(server), policy: policy, clock: clock,
-            networkRoundTripNs: VirtualClock.nanoseconds(networkRoundTrip))
+            network: NetworkModel(network, seed: seed), contentionKey: endpoint.contentionKey)
         simulator.run()
         var snapshot = policy?.snapshot()
         if snapshot?.limiterLimit != nil {
@@ -46,10 +47,31 @@ public enum Simulation {
             server: simulator.serverCounters, events: simulator.eventsProcessed)
     }
 
-    private static func validate(_ configuration: EngineConfiguration, networkRoundTrip: Duration) throws {
-        let endpoint = configuration.path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
-        guard endpoint == "/get" else {
-            throw SimulationError.unsupported("the endpoint \(configuration.path) (only /get is modelled)")
+    /// The endpoints the simulation models.
+    private enum Endpoint {
+        case get
+        case contention(key: String)
+
+        var contentionKey: String? {
+            if case .contention(let key) = self { return key }
+            return nil
+        }
+    }
+
+    private static func validate(_ configuration: EngineConfiguration, network: NetworkDelay) throws -> Endpoint {
+        let path = configuration.path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        let endpoint: Endpoint
+        if path == "/get" {
+            endpoint = .get
+        } else if let key = MockServer.contentionKey(path: path) {
+            endpoint = .contention(key: key)
+        } else if path.hasPrefix("/contention/") {
+            throw SimulationError.invalid(
+                key: "path", value: configuration.path,
+                allowed: "/contention/{key} with a key of 1...256 bytes, no '/'")
+        } else {
+            throw SimulationError.unsupported(
+                "the endpoint \(configuration.path) (only /get and /contention/{key} are modelled)")
         }
         guard configuration.concurrency >= 1 else {
             throw SimulationError.invalid(
@@ -71,9 +93,7 @@ public enum Simulation {
             throw SimulationError.invalid(
                 key: "requestTimeout", value: "\(configuration.requestTimeout)", allowed: "a duration > 0")
         }
-        guard networkRoundTrip >= .zero else {
-            throw SimulationError.invalid(
-                key: "networkRoundTrip", value: "\(networkRoundTrip)", allowed: "a duration >= 0")
-        }
+        try network.validate()
+        return endpoint
     }
 }

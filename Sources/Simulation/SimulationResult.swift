@@ -27,9 +27,11 @@ public struct SimulatedServerCounters: Sendable, Hashable {
     public var requests: Int = 0
     /// Attempts answered 503 because capacity and queue were full.
     public var rejected: Int = 0
-    /// Services that ended after their client had given up (timed out): wasted work.
+    /// Answers (services, resets, over-capacity 503s) that came after their client had given up (timed out):
+    /// wasted work. A hang does no work and is not counted.
     public var wasted: Int = 0
-    /// The most requests in service at once (capacity model only; 0 without it).
+    /// The most requests in service at once, when attempts are served by events (the capacity model on, or a
+    /// contention endpoint); 0 otherwise.
     public var peakInService: Int = 0
     /// The longest the capacity queue grew.
     public var peakQueued: Int = 0

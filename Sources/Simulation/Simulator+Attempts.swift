@@ -21,9 +21,9 @@ extension Simulator {
         }
     }
 
-    /// Sends the slot's current attempt now. Without the capacity model its whole fate is known at once (the
-    /// server starts serving it on arrival) and one event marks its end; with it, its arrival and its timeout are
-    /// events, and the server decides on arrival (`Simulator+Server`).
+    /// Sends the slot's current attempt now, with its own round trip. When the server is not served by events its
+    /// whole fate is known at once (the server starts serving it on arrival) and one event marks its end; otherwise
+    /// its arrival and its timeout are events, and the server decides on arrival (`Simulator+Server`).
     mutating func send(_ slot: Int32) {
         let index = Int(slot)
         slots[index].startNs = nowNs
@@ -32,9 +32,13 @@ extension Simulator {
         let token = slots[index].token
         let idHash = slots[index].idHash
         let attempt = slots[index].attempt
-        let arriveNs = nowNs.addingSaturating(upNs)
-        if usesCapacity {
-            let job = allocateJob(ServerJob(slot: slot, token: token, attempt: attempt, idHash: idHash))
+        let trip = network.trip(idHash: idHash, attempt: attempt)
+        let arriveNs = nowNs.addingSaturating(trip.upNs)
+        if servesByEvents {
+            let job = allocateJob(
+                ServerJob(
+                    slot: slot, token: token, attempt: attempt, idHash: idHash, downNs: trip.downNs,
+                    key: contentionKey))
             queue.schedule(.serverArrive, atNs: arriveNs, slot: job)
             queue.schedule(.timeout, atNs: nowNs.addingSaturating(timeoutNs), slot: slot, token: token)
             return
@@ -45,11 +49,12 @@ extension Simulator {
         var endNs: Int64
         switch service.fault {
         case .hang?: endNs = .max
-        case .reset?: endNs = arriveNs.addingSaturating(downNs)
-        default: endNs = arriveNs.addingSaturating(service.delayNs).addingSaturating(downNs)
+        case .reset?: endNs = arriveNs.addingSaturating(trip.downNs)
+        default: endNs = arriveNs.addingSaturating(service.delayNs).addingSaturating(trip.downNs)
         }
         let deadlineNs = nowNs.addingSaturating(timeoutNs)
         if endNs >= deadlineNs {
+            // The server's work (a service, or a reset) ends after the client gave up; a hang does no work.
             if service.fault != .hang { serverCounters.wasted += 1 }
             endNs = deadlineNs
             answer = ServerModel.Answer(status: 0, errorClass: .timeout, retryAfterSeconds: -1)

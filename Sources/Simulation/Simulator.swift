@@ -11,9 +11,8 @@ struct Simulator {
     let server: ServerModel
     let policy: ResiliencePolicy<VirtualClock>?
     let clock: VirtualClock
-    /// Network time from client to server and back, in ns (half the round trip each, the odd ns on the way back).
-    let upNs: Int64
-    let downNs: Int64
+    /// Network time from client to server and back, per attempt.
+    let network: NetworkModel
     /// The per-attempt timeout, in ns.
     let timeoutNs: Int64
     let isOpenLoop: Bool
@@ -23,8 +22,12 @@ struct Simulator {
     let warmupTotal: Int
     /// Closed loop with a minimum measured duration: that duration in ns.
     let minimumMeasuredNs: Int64?
-    /// Whether the server's capacity model is on (then an attempt takes several events, else one).
-    let usesCapacity: Bool
+    /// Whether an attempt's service is events (its arrival, its end, its timeout): with the capacity model, or for
+    /// contention writes, whose outcome depends on the writes that end during their service. Otherwise an attempt's
+    /// whole fate is known when it is sent, and it takes one event.
+    let servesByEvents: Bool
+    /// The interned key of the run's `/contention/{key}` endpoint, or -1 for another endpoint.
+    let contentionKey: Int32
 
     var queue: EventQueue
     var nowNs: Int64 = 0
@@ -70,6 +73,7 @@ struct Simulator {
     var freeJobs: [Int32] = []
     var serverQueue = FIFO<Int32>()
     var inService = 0
+    var contention = ContentionStore()
     var serverCounters = SimulatedServerCounters()
 
     /// The most measured requests a closed loop with a minimum measured duration hands out (as the engines).
@@ -77,14 +81,16 @@ struct Simulator {
 
     init(
         configuration: EngineConfiguration, server: ServerModel, policy: ResiliencePolicy<VirtualClock>?,
-        clock: VirtualClock, networkRoundTripNs: Int64
+        clock: VirtualClock, network: NetworkModel, contentionKey: String?
     ) {
         self.configuration = configuration
         self.server = server
         self.policy = policy
         self.clock = clock
-        upNs = networkRoundTripNs / 2
-        downNs = networkRoundTripNs - networkRoundTripNs / 2
+        self.network = network
+        var store = ContentionStore()
+        self.contentionKey = contentionKey.map { store.intern($0) } ?? -1
+        contention = store
         timeoutNs = VirtualClock.nanoseconds(configuration.requestTimeout)
         isOpenLoop = configuration.load != .closed
         if configuration.load == .closed, configuration.minimumMeasuredDuration != nil {
@@ -95,7 +101,7 @@ struct Simulator {
         warmupTotal = configuration.warmupRequests > 0 ? max(configuration.warmupRequests, workers) : 0
         minimumMeasuredNs =
             configuration.load == .closed ? configuration.minimumMeasuredDuration.map(VirtualClock.nanoseconds) : nil
-        usesCapacity = server.limit > 0
+        servesByEvents = server.limit > 0 || self.contentionKey >= 0
         limiter = policy?.limiter
         acquireTimeoutNs = policy?.configuration.limiter?.acquireTimeout.map(VirtualClock.nanoseconds)
         queue = EventQueue(capacity: 2 * workers + 16)
@@ -159,13 +165,22 @@ struct RequestSlot {
     var waitingForGate = false
 }
 
-/// Capacity model: one attempt at the server, from its arrival to its answer (which outlives a client that gave up).
+/// An attempt at the server served by events, from its arrival to its answer (which outlives a client that gave up).
 struct ServerJob {
     var slot: Int32
     var token: UInt32
     var attempt: Int32
     var idHash: UInt64
+    /// The attempt's network time from the server back to the client, in ns.
+    var downNs: Int64
+    /// The interned contention key it writes, or -1.
+    var key: Int32 = -1
+    /// Its service, drawn on arrival under the phase then in force (as the live server fixes its plan on arrival).
     var service = ServerModel.Service(fault: nil, delayNs: 0)
+    /// A contention write: where its commit stands.
+    var write = ContentionStore.Outcome.none
+    /// A contention write: the key's version when its service started.
+    var seenVersion: UInt64 = 0
 }
 
 /// A first-in, first-out queue that reuses its storage once drained.

@@ -11,7 +11,7 @@ struct SimulationBehaviourTests {
         let server = SimulationFixtures.server(errorRate: 0.3, seed: 99)
         let result = try Simulation.run(
             configuration: SimulationFixtures.closed(workers: 20, requests: 3000), server: server,
-            resilience: SimulationFixtures.retrying(maxAttempts: 3), seed: 3, networkRoundTrip: .microseconds(200))
+            resilience: SimulationFixtures.retrying(maxAttempts: 3), seed: 3, network: .fixed(.microseconds(200)))
         let sent = result.samples.filter { $0.status != 0 }
         #expect(sent.count == result.samples.count)
         #expect(sent.contains { $0.attempt == 3 })
@@ -89,7 +89,7 @@ struct SimulationBehaviourTests {
         let result = try Simulation.run(
             configuration: SimulationFixtures.closed(workers: workers, requests: 100 * workers),
             server: SimulationFixtures.server(latency: .fixed(ms: 10)), seed: 1,
-            networkRoundTrip: .milliseconds(2))
+            network: .fixed(.milliseconds(2)))
         let seconds =
             Double(result.summary.elapsed.components.seconds)
             + Double(result.summary.elapsed.components.attoseconds) * 1e-18

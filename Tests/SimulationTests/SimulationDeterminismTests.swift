@@ -78,7 +78,7 @@ struct SimulationDeterminismTests {
         configuration.load = .openFixed(rate: 1000)
         let result = try Simulation.run(
             configuration: configuration, server: SimulationFixtures.server(latency: .fixed(ms: 2)), seed: 1,
-            networkRoundTrip: .milliseconds(1))
+            network: .fixed(.milliseconds(1)))
         let firsts = result.samples.sorted { $0.requestID < $1.requestID }
         #expect(firsts.count == 500)
         for sample in firsts {

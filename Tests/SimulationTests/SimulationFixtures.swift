@@ -35,6 +35,6 @@ enum SimulationFixtures {
         resilience.budget = .init(kind: .tokenBucket, maxTokens: 50, costPerRetry: 1, refundPerSuccess: 0.2)
         return try Simulation.run(
             configuration: configuration, server: server(errorRate: 0.3, seed: seed), resilience: resilience,
-            seed: seed, networkRoundTrip: .microseconds(300))
+            seed: seed, network: .fixed(.microseconds(300)))
     }
 }

@@ -20,7 +20,7 @@ enum SimulationFigures {
             let start = clock.now
             let result = try Simulation.run(
                 configuration: configuration, server: server, resilience: resilience, seed: 42,
-                networkRoundTrip: .milliseconds(1))
+                network: .fixed(.milliseconds(1)))
             let seconds = BenchmarkSupport.seconds(clock.now - start)
             runs.append((result.samples.count, seconds, result.events))
         }
