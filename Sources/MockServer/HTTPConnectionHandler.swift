@@ -297,9 +297,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             contention: contention)
         // Counted before the write, so that a client that has its answer always finds it in the counters.
         let faultIndex = service.fault.flatMap { MockServerConfiguration.FaultKind.allCases.firstIndex(of: $0) }
+        // A closed connection means the client gave up while the request waited or was served: wasted work.
         core.recordResponse(
             status: response.status, serviceNanoseconds: elapsedNanoseconds(), fault: faultIndex, countRequest: false,
-            releasesCapacity: true)
+            releasesCapacity: true, wasted: !machine.isProcessing)
         respond(response, head: work.head, keepAlive: work.keepAlive, context: context)
     }
 }

@@ -20,6 +20,9 @@ public struct MockServerCounters: Sendable, Codable, Hashable {
     public var queued: Int
     /// Largest `inFlight` seen.
     public var peakInFlight: Int
+    /// Responses made ready after their connection had closed (the client gave up, say on its timeout, while the
+    /// request was queued or in service): work the server did for nobody.
+    public var wasted: UInt64 = 0
 
     /// Summary of the service-time histogram, in nanoseconds (percentiles within 0.8%).
     public struct ServiceTime: Sendable, Codable, Hashable {
@@ -57,7 +60,7 @@ public struct MockServerCounters: Sendable, Codable, Hashable {
     public init(
         requests: UInt64 = 0, connections: UInt64 = 0, byStatus: [String: UInt64] = [:],
         byFault: [String: UInt64] = [:], byPhase: [String: UInt64] = [:], serviceTime: ServiceTime = .init(),
-        inFlight: Int = 0, queued: Int = 0, peakInFlight: Int = 0
+        inFlight: Int = 0, queued: Int = 0, peakInFlight: Int = 0, wasted: UInt64 = 0
     ) {
         self.requests = requests
         self.connections = connections
@@ -68,5 +71,6 @@ public struct MockServerCounters: Sendable, Codable, Hashable {
         self.inFlight = inFlight
         self.queued = queued
         self.peakInFlight = peakInFlight
+        self.wasted = wasted
     }
 }

@@ -18,6 +18,7 @@ final class ServerCore: Sendable {
         var histogram = ServiceTimeHistogram()
         var inFlight = 0
         var peakInFlight = 0
+        var wasted: UInt64 = 0
         var queue = CircularBuffer<CapacityWaiter>()
         var rateLimitCount = 0
         var rateLimitWindowStart: NIODeadline
@@ -72,19 +73,16 @@ final class ServerCore: Sendable {
             state.arrivals &+= 1
             let settings = state.settings
             let configuration = settings.configuration
-            var plan = RequestPlan(
-                admission: .start, seed: configuration.seed, arrival: state.arrivals,
-                errorRate: configuration.errorRate, latency: configuration.latency, faults: configuration.faults,
-                spikeMs: configuration.spikeMs, rateLimit: configuration.rateLimit, rateLimited: false
-            )
             let elapsed =
                 now.uptimeNanoseconds >= state.scheduleStart.uptimeNanoseconds
                 ? Int64(now.uptimeNanoseconds - state.scheduleStart.uptimeNanoseconds) : 0
-            if let index = settings.phaseIndex(elapsed: elapsed) {
-                let phase = configuration.schedule[index]
-                if let rate = phase.errorRate { plan.errorRate = rate }
-                if let latency = phase.latency { plan.latency = latency }
-                if let faults = phase.faults { plan.faults = faults }
+            let effective = settings.effective(elapsed: elapsed)
+            var plan = RequestPlan(
+                admission: .start, seed: configuration.seed, arrival: state.arrivals,
+                errorRate: effective.errorRate, latency: effective.latency, faults: effective.faults,
+                spikeMs: configuration.spikeMs, rateLimit: configuration.rateLimit, rateLimited: false
+            )
+            if let index = effective.phase {
                 state.byPhase[settings.phaseNames[index], default: 0] &+= 1
             } else {
                 state.byPhase["default", default: 0] &+= 1
@@ -119,10 +117,12 @@ final class ServerCore: Sendable {
     /// Records a response. `countRequest` is for requests `admit` did not count; `releasesCapacity` ends
     /// the request's service under the capacity model, which may start a queued request.
     func recordResponse(
-        status: Int, serviceNanoseconds: UInt64, fault: Int? = nil, countRequest: Bool, releasesCapacity: Bool
+        status: Int, serviceNanoseconds: UInt64, fault: Int? = nil, countRequest: Bool, releasesCapacity: Bool,
+        wasted: Bool = false
     ) {
         let next: CapacityWaiter? = state.withLock { state in
             if countRequest { state.requests &+= 1 }
+            if wasted { state.wasted &+= 1 }
             if status >= 0 && status < 600 { state.byStatus[status] &+= 1 }
             if let fault { state.byFault[fault] &+= 1 }
             state.histogram.record(serviceNanoseconds)
@@ -198,7 +198,8 @@ final class ServerCore: Sendable {
                     count: h.count, meanNs: h.mean, p50Ns: Double(h.quantile(0.5)), p90Ns: Double(h.quantile(0.9)),
                     p99Ns: Double(h.quantile(0.99)), p999Ns: Double(h.quantile(0.999)), maxNs: Double(h.max)
                 ),
-                inFlight: state.inFlight, queued: state.queue.count, peakInFlight: state.peakInFlight
+                inFlight: state.inFlight, queued: state.queue.count, peakInFlight: state.peakInFlight,
+                wasted: state.wasted
             )
         }
     }
@@ -213,6 +214,7 @@ final class ServerCore: Sendable {
             state.byPhase = [:]
             state.histogram = ServiceTimeHistogram()
             state.peakInFlight = state.inFlight
+            state.wasted = 0
             state.rateLimitCount = 0
             state.rateLimitWindowStart = now
             state.contention = [:]

@@ -153,6 +153,26 @@ import Testing
             #expect(counters.peakInFlight == 1)
             #expect(counters.inFlight == 0 && counters.queued == 0)
             #expect(counters.serviceTime.count == 12)
+            #expect(counters.wasted == 0, "every client waited for its answer")
+        }
+    }
+
+    /// Work goes on after the client gives up: a queued request whose client closed its connection is still served
+    /// when its turn comes, and counted as wasted.
+    @Test func aRequestWhoseClientGaveUpIsServedAndCountedAsWasted() async throws {
+        let configuration = MockServerConfiguration(latency: .fixed(ms: 300), capacity: .init(limit: 1))
+        try await withRunningMockServer(configuration) { server in
+            let port = server.port
+            let first = Task { try await onThread { requestOutcome(port: port, "/get", timeout: 10) } }
+            #expect(await waitUntil { server.counters().inFlight == 1 })
+            // The second waits in the queue behind the first and gives up after 50 ms, closing its connection.
+            let second = try await onThread { requestOutcome(port: port, "/get", timeout: 0.05) }
+            #expect(try await first.value == "200")
+            #expect(second != "200")
+            #expect(await waitUntil { server.counters().serviceTime.count == 2 })
+            let counters = server.counters()
+            #expect(counters.byStatus["200"] == 2, "the abandoned request was served all the same")
+            #expect(counters.wasted == 1)
         }
     }
 }
