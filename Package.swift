@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "Lab",
             dependencies: [
-                "AsyncPatterns", "HTTPEngines", "MockServer", "LabStore", "Reporting",
+                "AsyncPatterns", "HTTPEngines", "MockServer", "LabStore", "Reporting", "Simulation",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

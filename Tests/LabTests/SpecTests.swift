@@ -35,7 +35,7 @@ let validSpec = """
 
     /// Each malformed spec must fail with a message naming the file and the key path.
     @Test(arguments: [
-        (#"{"name":"x","question":"q","engines":["sink"]}"#, "engines[0]", "Did you mean `sync`?"),
+        (#"{"name":"x","question":"q","engines":["synk"]}"#, "engines[0]", "Did you mean `sync`?"),
         (
             #"{"name":"x","question":"q","engines":["sync"],"axes":{"concurrency":[0]}}"#, "axes.concurrency[0]",
             "out of range"

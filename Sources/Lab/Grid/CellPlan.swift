@@ -102,8 +102,13 @@ extension ExperimentSpec {
                 // The sync engine is sequential: it always runs at concurrency 1 (duplicates are dropped below).
                 if engine == .sync { parameters["concurrency"] = .int(1) }
                 if filters.contains(where: { $0.matches(parameters) }) { continue }
+                for name in ParameterName.allCases where !name.isStoredAtDefault {
+                    if let value = parameters[name.rawValue], name.typed(value) == name.defaultValue {
+                        parameters[name.rawValue] = nil
+                    }
+                }
                 let typed = CellParameters(parameters)
-                for repetition in 0..<repetitions {
+                for repetition in 0..<(engine == .sim ? simRepetitions : repetitions) {
                     let cell = CellPlan(
                         experiment: name, engine: engine, parameters: typed, repetition: repetition, index: cells.count)
                     if seen.insert(cell.key).inserted { cells.append(cell) }

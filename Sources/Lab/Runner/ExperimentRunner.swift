@@ -272,6 +272,15 @@ public struct ExperimentRunner: Sendable {
             startedAt: Timestamp.now(), serverSeed: serverSeed)
         record.id = try outputs.records.insertCell(record)
 
+        if cell.engine == .sim {
+            // Virtual time: no server, no child process, no machine figures; the same seeds as the live cells.
+            let summary = try SimCell(cell: cell, spec: spec).run(record: &record, records: outputs.records)
+            try outputs.records.insertEvents(
+                cell.injectedErrorRateEvents(schedule: spec.server.schedule), cellID: record.id)
+            try outputs.records.completeCell(record)
+            try outputs.records.flush()
+            return (summary, record)
+        }
         let baseURL = server?.baseURL ?? target!.baseURL
         if let server {
             try await server.configure(

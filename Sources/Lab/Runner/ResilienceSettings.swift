@@ -112,18 +112,23 @@ struct CellPolicy: AttemptPolicy {
     /// event whose value is the peak of permits held), for the `events` table.
     func events() -> [EventRecord] {
         guard let resilience else { return [] }
-        var events = resilience.drainEvents().map {
-            EventRecord(tNs: $0.at.nanoseconds, kind: EventKind($0.kind), detail: $0.detail)
-        }
-        let snapshot = resilience.snapshot()
+        return EventRecord.policyEvents(
+            resilience.drainEvents(), snapshot: resilience.snapshot(), endNs: createdAt.duration(to: .now).nanoseconds)
+    }
+}
+
+extension EventRecord {
+    /// A policy's events (breaker transitions, budget refusals) for the `events` table, then, with a limiter, a
+    /// `limiter` event at `endNs` whose value is the peak of permits held.
+    static func policyEvents(_ events: [ResilienceEvent], snapshot: ResilienceSnapshot, endNs: Int64) -> [EventRecord] {
+        var records = events.map { EventRecord(tNs: $0.at.nanoseconds, kind: EventKind($0.kind), detail: $0.detail) }
         if let limit = snapshot.limiterLimit {
-            events.append(
+            records.append(
                 EventRecord(
-                    tNs: createdAt.duration(to: .now).nanoseconds, kind: .limiter,
-                    value: Double(snapshot.limiterPeak),
+                    tNs: endNs, kind: .limiter, value: Double(snapshot.limiterPeak),
                     detail: "limit \(limit), peak \(snapshot.limiterPeak), waits \(snapshot.limiterWaits), "
                         + "timeouts \(snapshot.limiterTimeouts)"))
         }
-        return events
+        return records
     }
 }

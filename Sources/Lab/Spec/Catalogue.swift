@@ -47,6 +47,7 @@ public enum Catalogue {
     /// rate (closed loop: at least `minMeasuredSeconds`), plus a fixed per-cell overhead; a `wrk` cell's run length,
     /// with its 1 s warm-up run when the spec has a warm-up.
     static func estimatedSeconds(_ cell: CellPlan, spec: ExperimentSpec) -> Double {
+        if cell.engine == .sim { return 0.05 }
         if cell.engine == .wrk { return Double(spec.referenceSeconds) + (spec.warmup > 0 ? 1 : 0) + 0.3 }
         let requests = Double(spec.warmup + spec.requests(concurrency: cell.concurrency))
         let latency = max(cell[.latencyMs].number ?? 0, 0.1) / 1000

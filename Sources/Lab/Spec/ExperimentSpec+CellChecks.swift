@@ -1,4 +1,5 @@
 import Foundation
+import LabStore
 import MockServer
 
 extension ExperimentSpec {
@@ -38,6 +39,19 @@ extension ExperimentSpec {
                 _ = try MockServerConfiguration.decode(json: Data(json.utf8), source: "server")
             } catch {
                 report(error, cell: cell, parameters: Self.serverParameters, section: "server")
+            }
+            if cell.engine.isLive,
+                cell[.networkMs] != ParameterName.networkMs.defaultValue
+                    || cell[.networkSdMs] != ParameterName.networkSdMs.defaultValue
+            {
+                report(
+                    SimulatedNetworkOnly(), cell: cell, parameters: ["networkMs", "networkSdMs"], section: "engines")
+            } else if cell.engine == .sim {
+                do {
+                    _ = try SimCell(cell: cell, spec: self).simulate(requests: 0)
+                } catch {
+                    report(error, cell: cell, parameters: ["path", "load", "rate", "timeoutMs"], section: "engines")
+                }
             }
         }
         return problems + unusedSettingProblems() + referenceProblems()
@@ -82,6 +96,15 @@ extension ExperimentSpec {
             }
         }
         return problems
+    }
+
+    /// A live cell with a simulated network.
+    private struct SimulatedNetworkOnly: Error, CustomStringConvertible {
+        var description: String {
+            "`networkMs` and `networkSdMs` set the sim engine's network, but live engines run over loopback and "
+                + "take 0 only; leave the live cells out with a filter such as {\"engine\": \"async\", "
+                + "\"networkMs\": {\"min\": 0.001}}"
+        }
     }
 
     /// Where the spec sets these parameters: `axes.NAME` or `fixed.NAME`.

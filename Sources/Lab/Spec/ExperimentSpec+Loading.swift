@@ -7,9 +7,11 @@ extension ExperimentSpec {
     static let topLevelKeys = [
         "name", "question", "engines", "axes", "fixed", "filters", "requests", "requestsPerWorker", "warmup",
         "minMeasuredSeconds", "repetitions", "seed", "server", "resilience", "quick", "notes", "answer", "blockBy",
+        "simRepetitions",
     ]
     static let quickKeys = [
-        "requests", "requestsPerWorker", "warmup", "minMeasuredSeconds", "repetitions", "axes", "fixed",
+        "requests", "requestsPerWorker", "warmup", "minMeasuredSeconds", "repetitions", "simRepetitions", "axes",
+        "fixed",
     ]
     /// The largest `minMeasuredSeconds`: one day.
     static let maximumMeasuredSeconds = 86_400.0
@@ -121,6 +123,8 @@ extension SpecValidator {
         var warmup = integer(dict["warmup"], "warmup", range: 0...1_000_000, default: 0)
         var minMeasuredSeconds = seconds(dict["minMeasuredSeconds"], "minMeasuredSeconds", default: nil)
         var repetitions = integer(dict["repetitions"], "repetitions", range: 1...100, default: 1)
+        var simRepetitions = integer(
+            dict["simRepetitions"], "simRepetitions", range: 1...1000, default: repetitions)
         let seed = integer(dict["seed"], "seed", range: 0...Int.max, default: 1)
         let filters = self.filters(dict["filters"], "filters")
         let blockAxis = string(dict["blockBy"], "blockBy", required: false)
@@ -149,6 +153,8 @@ extension SpecValidator {
                 : seconds(quickDict["minMeasuredSeconds"], "quick.minMeasuredSeconds", default: minMeasuredSeconds)
             let quickRepetitions = integer(
                 quickDict["repetitions"], "quick.repetitions", range: 1...100, default: repetitions)
+            let quickSimRepetitions = integer(
+                quickDict["simRepetitions"], "quick.simRepetitions", range: 1...1000, default: quickRepetitions)
             if quick {
                 for axis in quickAxes {
                     if let index = axes.firstIndex(where: { $0.name == axis.name }) {
@@ -158,11 +164,14 @@ extension SpecValidator {
                     }
                 }
                 fixed.merge(quickFixed) { _, new in new }
-                (requests, perWorker, warmup, repetitions) = (
-                    quickRequests, quickPerWorker, quickWarmup, quickRepetitions
+                (requests, perWorker, warmup, repetitions, simRepetitions) = (
+                    quickRequests, quickPerWorker, quickWarmup, quickRepetitions, quickSimRepetitions
                 )
                 minMeasuredSeconds = quickMinMeasured
             }
+        }
+        if dict["simRepetitions"] != nil, !engines.contains(.sim) {
+            fail("simRepetitions", "sets the repetitions of `sim` cells, but `engines` does not list `sim`")
         }
         for axis in axes where fixed[axis.name] != nil {
             fail("fixed.\(axis.name)", "is also an axis; set it in one place only")
@@ -224,7 +233,8 @@ extension SpecValidator {
             name: name, question: question, engines: engines, axes: axes, fixed: fixed, filters: filters,
             requests: requests, requestsPerWorker: perWorker, resilience: resilience, resilienceJSON: resilienceJSON,
             warmup: warmup,
-            minMeasuredSeconds: minMeasuredSeconds, repetitions: repetitions, blockAxis: blockAxis, seed: UInt64(seed),
+            minMeasuredSeconds: minMeasuredSeconds, repetitions: repetitions,
+            simRepetitions: simRepetitions, blockAxis: blockAxis, seed: UInt64(seed),
             server: server, needsMockServer: needsMock, path: file, text: text)
     }
 }

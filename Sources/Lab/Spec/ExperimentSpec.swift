@@ -36,6 +36,10 @@ public struct ExperimentSpec: Sendable {
     public var minMeasuredSeconds: Double?
     /// Repetitions of every grid point.
     public var repetitions: Int
+    /// Repetitions of every grid point of the `sim` engine: the simulation costs little and a seed gives one
+    /// result, so it can run the many runs per point simulation studies use (the AWS study: 100). Default
+    /// `repetitions`.
+    public var simRepetitions: Int
     /// An axis whose value groups the grid into blocks that run one after another (`blockBy`), or nil for one
     /// block. Within a block repetitions run round-robin over its cells, so the treatments compared at one value
     /// (the engines at one concurrency, say) share the same minutes of the machine; see `interleaved`.

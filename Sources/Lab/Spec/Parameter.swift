@@ -202,6 +202,12 @@ enum Parameters {
             kind: .number(0...10_000),
             help: "extra time the database writer spends per batch, ms: makes the consumer slower than the engine"),
         .connectTimeoutMs: .init(kind: .number(1...600_000), help: "connect timeout, ms"),
+        .networkMs: .init(
+            kind: .number(0...60_000),
+            help: "the sim engine's network round trip per attempt, mean, ms; live engines run over loopback (0 only)"),
+        .networkSdMs: .init(
+            kind: .number(0...60_000),
+            help: "standard deviation of the sim engine's round trip, ms: 0 fixed, else |N(networkMs, networkSdMs)|"),
     ]
 
     /// The registry by the names' text, as specs spell them.

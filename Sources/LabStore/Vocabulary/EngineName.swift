@@ -15,4 +15,7 @@ public enum EngineName: String, Sendable, Hashable, CaseIterable, Codable {
     case asyncCurl = "async_curl"
     /// wrk, the reference load generator: it stores figures, not samples.
     case wrk
+    /// The discrete-event simulation (`Simulation`) of the cell's clients and the mock server, in virtual time:
+    /// its samples' times are virtual nanoseconds, and it has no CPU, memory or server-process figures.
+    case sim
 }

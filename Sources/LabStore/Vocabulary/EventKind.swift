@@ -42,6 +42,9 @@ public enum EventKind: Sendable, Hashable {
     /// The runner's speed probe on the client's CPUs, ns for its fixed work: `t_ns` 0 just before the client
     /// started, the cell's length just after it ended. A slower machine (another tenant on the host) takes longer.
     case speedProbeNs
+    /// A `sim` cell's wall time, ns: `value` the time the simulation took, `detail` its events and the server's
+    /// wasted work (`t_ns` is the virtual end of the run).
+    case simulationNs
     /// A kind this version does not know, verbatim.
     case other(String)
 
@@ -49,7 +52,7 @@ public enum EventKind: Sendable, Hashable {
     public static let known: [EventKind] = [
         .breakerTransition, .budgetExhausted, .budgetRestored, .limiter, .injectedErrorRate, .queueDepth, .lagNs,
         .nioLagNs, .lagMaxNs, .lagP95Ns, .nioLagMaxNs, .nioLagP95Ns, .rssBytes, .pipeline, .pipelineDropped,
-        .clientPID, .cellProcessNs, .speedProbeNs,
+        .clientPID, .cellProcessNs, .speedProbeNs, .simulationNs,
     ]
 }
 
@@ -75,6 +78,7 @@ extension EventKind: RawRepresentable, Codable, CustomStringConvertible {
         case "client_pid": self = .clientPID
         case "cell_process_ns": self = .cellProcessNs
         case "speed_probe_ns": self = .speedProbeNs
+        case "simulation_ns": self = .simulationNs
         default: self = .other(rawValue)
         }
     }
@@ -100,6 +104,7 @@ extension EventKind: RawRepresentable, Codable, CustomStringConvertible {
         case .clientPID: "client_pid"
         case .cellProcessNs: "cell_process_ns"
         case .speedProbeNs: "speed_probe_ns"
+        case .simulationNs: "simulation_ns"
         case .other(let text): text
         }
     }

@@ -15,7 +15,8 @@ extension ParameterName {
     public var valueType: ValueType {
         switch self {
         case .concurrency, .maxAttempts, .recorderCapacity, .recorderBatch: .integer
-        case .latencyMs, .jitter, .errorRate, .rate, .baseMs, .capMs, .timeoutMs, .writerDelayMs, .connectTimeoutMs:
+        case .latencyMs, .jitter, .errorRate, .rate, .baseMs, .capMs, .timeoutMs, .writerDelayMs, .connectTimeoutMs,
+            .networkMs, .networkSdMs:
             .number
         case .latencyModel, .pooling, .load, .path, .backoff, .budget, .breaker, .throttle, .limiter, .recorderPolicy:
             .text
@@ -51,6 +52,18 @@ extension ParameterName {
         case .recorderBatch: .int(8192)
         case .writerDelayMs: .double(0)
         case .connectTimeoutMs: .double(2000)
+        case .networkMs: .double(0)
+        case .networkSdMs: .double(0)
+        }
+    }
+
+    /// Whether a cell stores the parameter when it holds its default value. Parameters added after cell ids were
+    /// first published are stored only when a spec sets them away from their default, so adding one keeps every
+    /// existing cell's canonical text, and with it its id and seeds.
+    public var isStoredAtDefault: Bool {
+        switch self {
+        case .networkMs, .networkSdMs: false
+        default: true
         }
     }
 

@@ -51,6 +51,10 @@ public enum ParameterName: String, Sendable, Hashable, CaseIterable, Codable {
     case writerDelayMs
     /// Connect timeout, ms.
     case connectTimeoutMs
+    /// The `sim` engine's network round trip per attempt, mean, ms (live engines run over loopback: 0 only).
+    case networkMs
+    /// The standard deviation of the `sim` engine's round trip, ms: 0 for a fixed round trip, else |N(mean, sd)|.
+    case networkSdMs
 }
 
 extension Dictionary where Key == String {
