@@ -17,6 +17,7 @@ extension ChartPlanner {
                 ? "Left: requests completed per second. Right: requests that succeeded per second."
                 : "Requests completed per second.")
             + (axis == nil ? " Per engine." : " Against \(against), one series per engine and setting.")
+            + simulationNote(experiment)
         return metricChart(
             experiment, name: "throughput", title: "\(experiment.name): \(what) vs \(against)",
             heading: "\(what.prefix(1).uppercased() + what.dropFirst()) vs \(against)", caption: caption,
@@ -130,6 +131,7 @@ extension ChartPlanner {
             ? "per \(treatment) value, as points side by side (categories are not joined)"
             : "against \(x), one line per \(treatment) value"
         var caption = "\(layout) Each \(form)."
+        caption += simulationNote(experiment)
         for item in flat {
             caption += " \(item.metric.title.capitalizedFirst) is not drawn: it was \(item.value) at every point, "
             caption += "whatever the \(treatment), a flat line (see the tables)."
@@ -149,7 +151,29 @@ extension ChartPlanner {
             caption: "Left: the client's peak resident memory (the axis starts near the lowest value, not at 0). "
                 + "Right: the client's CPU time (user + system) over the cell divided by its logical requests.",
             metrics: [.peakRSS, .cpuPerRequest], axis: ParameterName.concurrency.rawValue,
-            groups: groups(experiment, xAxis: ParameterName.concurrency.rawValue))
+            // The simulation has no process to measure.
+            groups: groups(experiment, xAxis: ParameterName.concurrency.rawValue) { !$0.isSimulated })
+    }
+
+    /// The caption's sentence on simulated series, "" without them: which lines they are, that their times are
+    /// virtual, and how far each side's sweep reaches along concurrency.
+    static func simulationNote(_ experiment: ExperimentModel) -> String {
+        let simulated = experiment.points.filter(\.isSimulated)
+        guard !simulated.isEmpty else { return "" }
+        let live = experiment.points.filter { !$0.isSimulated }
+        var note = " Engine sim is the discrete-event simulation of the same cells (same server seed), in virtual time"
+        if live.isEmpty { return note + "." }
+        var clauses: [String] = []
+        if Set(live.map(\.engine)).count == 1 {
+            clauses.append("are dashed, in the colour of the live line with the same setting")
+        }
+        let simMax = simulated.map(\.concurrency).max() ?? 0
+        let liveMax = live.map(\.concurrency).max() ?? 0
+        if simMax > liveMax {
+            clauses.append("run to \(simMax) clients where the live ones stop at \(liveMax)")
+        }
+        if !clauses.isEmpty { note += "; its lines " + clauses.joined(separator: ", and ") }
+        return note + "."
     }
 
     /// Whether `metric` changes with `treatment`: some points that differ only in the treatment differ in value

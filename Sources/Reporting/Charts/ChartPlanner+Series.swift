@@ -1,3 +1,5 @@
+import LabStore
+
 /// Series and panels of metric charts: grouping points into series, styling them, interval bars, and splitting
 /// crowded panels.
 extension ChartPlanner {
@@ -173,11 +175,20 @@ extension ChartPlanner {
     /// Colours and point types. With one engine every series gets its own colour and point type (strategies must
     /// be told apart in print as on screen); with several, the engine keeps its colour and the variants differ in
     /// point type and dash. The engine's name leaves the legend when there is only one.
+    ///
+    /// The simulation (`sim`) beside one live engine: each variant (a strategy, say) keeps one colour and point type
+    /// in both, and the simulation's lines are dashed, so a simulated line reads against its live twin.
     static func styled(_ groups: [Group]) -> [Group] {
         let engines = Set(groups.map(\.engine))
+        let sim = EngineName.sim.rawValue
+        let simBesideOne = engines.contains(sim) && engines.count == 2
         return groups.enumerated().map { index, group in
             var group = group
-            if engines.count <= 1 {
+            if simBesideOne {
+                group.color = ChartPalette.colors[group.variant % ChartPalette.colors.count]
+                group.pointType = ChartPalette.pointTypes[group.variant % ChartPalette.pointTypes.count]
+                group.dash = group.engine == sim ? 2 : 1
+            } else if engines.count <= 1 {
                 group.color = ChartPalette.colors[index % ChartPalette.colors.count]
                 group.pointType = ChartPalette.pointTypes[index % ChartPalette.pointTypes.count]
                 group.dash = 1

@@ -35,6 +35,7 @@ enum ChartPlanner {
             }
         }
         if let chart = breakerChart(experiment) { charts.append(chart) }
+        if let chart = goodputChart(experiment) { charts.append(chart) }
         if let chart = pipelineChart(experiment) { charts.append(chart) }
         if sweepsConcurrency(experiment), experiment.points.contains(where: { $0.peakRSSBytes != nil }) {
             charts.append(resourcesChart(experiment))

@@ -101,6 +101,9 @@ struct CellStatistics: Sendable {
     var clientPeakInFlight = 0
     /// Start and end of each measured attempt with a positive duration, ns; emptied once the peak is computed.
     var inFlightIntervals: [(start: Int64, end: Int64)] = []
+    /// Successful final outcomes per `goodputBucketNs` of their end time, from the cell's start, up to
+    /// `goodputBucketLimit` buckets (see `CellStatistics+Goodput.swift`).
+    var goodputBuckets: [UInt32] = []
 
     init(cell: CellRecord) {
         self.cell = cell
@@ -176,7 +179,10 @@ struct CellStatistics: Sendable {
         }
         guard sample.isFinal else { return }
         finals += 1
-        if sample.errorClass.isSuccess { successes += 1 }
+        if sample.errorClass.isSuccess {
+            successes += 1
+            recordGoodput(endNs: sample.endNs)
+        }
         finalClasses[sample.errorClass.rawValue, default: 0] += 1
         latency.record(UInt64(clamping: Swift.max(0, sample.endNs - origin.intended)))
         uncorrectedLatency.record(UInt64(clamping: Swift.max(0, sample.endNs - origin.start)))

@@ -152,6 +152,17 @@ extension Metric {
                 id: "time_to_close_s", label: "time to close after recovery", unit: "s", better: .lower,
                 style: .significant
             ) { _, events in EventFigures.breaker(events)?.timeToClose })
+        // Recovery after an overload trigger (a metastable failure): from the end of the server's phase named
+        // "trigger" to the end of the first 1 s window whose goodput is back at 90% of its mean from 1 s to the
+        // trigger's start; NaN when no window got there before the last sample ended, nil without a trigger phase.
+        list.append(
+            Metric(id: "recovery_s", label: "recovery time", unit: "s", better: .lower, style: .significant) {
+                cell, events in cell.recovery(events: events)?.seconds
+            })
+        list.append(
+            Metric(id: "wasted_share", label: "wasted work", unit: "%", better: .lower, style: .percent) {
+                cell, _ in cell.wastedShare
+            })
         list.append(
             Metric(id: "samples_dropped", label: "samples dropped", unit: "", better: .lower, style: .count) {
                 _, events in EventFigures.pipeline(events)?.dropped

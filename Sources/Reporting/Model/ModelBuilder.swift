@@ -60,13 +60,16 @@ enum ModelBuilder {
         return out.isEmpty ? "experiment" : out
     }
 
-    /// Engines in the spec's order, then sync, threaded, async, then any other in name order.
+    /// Engines in the spec's order, then sync, threaded, async, then any other in name order; the simulation
+    /// (`sim`) last, wherever the spec lists it.
     static func engineOrder(spec: [String], present: Set<String>) -> [String] {
         var order: [String] = []
+        let sim = EngineName.sim.rawValue
         for engine in spec + [EngineName.sync, .threaded, .async].map(\.rawValue) + present.sorted()
-        where present.contains(engine) && !order.contains(engine) {
+        where present.contains(engine) && !order.contains(engine) && engine != sim {
             order.append(engine)
         }
+        if present.contains(sim) { order.append(sim) }
         return order
     }
 
@@ -274,7 +277,8 @@ enum ModelBuilder {
                 loose[key] = index
             }
         }
-        for index in points.indices where points[index].engine != sync {
+        // The simulation's throughput is in virtual time: no ratio against a live baseline.
+        for index in points.indices where points[index].engine != sync && !points[index].isSimulated {
             let point = points[index]
             guard
                 let baseIndex = exact[strip(point.params, dropping: ["engine"])]

@@ -28,6 +28,10 @@ public struct ReportAnswer: Sendable, Hashable {
         ("breaker-trade", "time to open and close, calls shed, rejections against failures avoided"),
         ("memory-slope", "KiB of client memory per in-flight request: the slope of peak RSS against concurrency"),
         ("load-knee", "the highest offered rate whose p99 stays within 5x the unloaded service time"),
+        (
+            "metastable-recovery",
+            "per treatment, recovery after the server's trigger phase, or goodput that stays collapsed (metastable)"
+        ),
     ]
 
     /// The metric ids a spec may name.

@@ -19,6 +19,7 @@ enum Analyses {
         case "breaker-trade": return breakerTrade(view)
         case "load-knee": return loadKnee(view)
         case "memory-slope": return memorySlope(view)
+        case "metastable-recovery": return metastableRecovery(view)
         default: return Output()
         }
     }
@@ -152,9 +153,16 @@ enum Analyses {
                     "finished in \(Format.estimate(none.metrics[time.id] ?? .exact(.nan), time.format)) s here.\n\n"
             }
         }
-        section += "Differences from the study's setup: ours are real HTTP calls over loopback to a mock server whose "
-        section += "write holds the item for its service time, not a simulation; clients start together; the retry "
-        section += "limit, base and cap are in the setup table.\n"
+        if view.experiment.points.contains(where: \.isSimulated) {
+            section += "Differences from the study's setup: the live engines make real HTTP calls over loopback to a "
+            section += "mock server whose write holds the item for its service time; engine `sim` is a discrete-event "
+            section += "simulation of the same clients and server (same server seed), as the study's was, in virtual "
+            section += "time. Clients start together; the retry limit, base and cap are in the setup table.\n"
+        } else {
+            section += "Differences from the study's setup: ours are real HTTP calls over loopback to a mock server "
+            section += "whose write holds the item for its service time, not a simulation; clients start together; the "
+            section += "retry limit, base and cap are in the setup table.\n"
+        }
         output.section = section
         return output
     }

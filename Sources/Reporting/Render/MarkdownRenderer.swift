@@ -100,6 +100,7 @@ struct MarkdownRenderer {
                 let section = Analyses.output(name, view).section
                 if !section.isEmpty { out += section + "\n" }
             }
+            out += SimulationComparison.section(experiment)
         }
         out += "## Setup\n\n"
         var setup: [[String]] = []
@@ -156,6 +157,10 @@ struct MarkdownRenderer {
         )
         out += "\nClient / server CPU: median share of the CPUs each side may use over the cell; † marks "
         out += "\(Format.percent(Methods.saturation)) or more, a side that saturated and so set the cell's throughput."
+        if experiment.points.contains(where: \.isSimulated) {
+            out += " Engine `sim` is the discrete-event simulation: its RPS and latencies are in virtual time, it "
+            out += "uses no CPU to measure and is not compared with sync (\"simulated\")."
+        }
         if openLoop {
             out += " Achieved arrivals/s: first attempts actually sent per second; late first attempts: sent more "
             out += "than 10 ms after their intended time. " + LoadCheck.openSentence
@@ -185,14 +190,19 @@ struct MarkdownRenderer {
             row += [
                 Format.percent(point.errorRate), Format.fixed(point.attemptsPerRequest, 3),
                 point.amplification.map { Format.fixed($0, 3) } ?? "n/a",
-                point.metrics["server_connections"].map { Format.estimate($0, Format.count) } ?? "n/a",
+                // The simulated server opens no connections (it stores 0).
+                point.isSimulated
+                    ? "simulated"
+                    : point.metrics["server_connections"].map { Format.estimate($0, Format.count) } ?? "n/a",
             ]
             if showEfficiency { row.append(point.efficiency.map { Format.estimate($0, Format.percent) } ?? "n/a") }
+            // The simulation has no process to measure: its CPU and memory columns say so rather than n/a.
+            let absent = point.isSimulated ? "simulated" : "n/a"
             row += [
                 point.serviceMeanNs.map(Format.ms) ?? "n/a",
-                point.metrics["client_cpu_us_per_request"].map { Format.estimate($0, Format.significant) } ?? "n/a",
-                point.metrics["server_cpu_us_per_request"].map { Format.estimate($0, Format.significant) } ?? "n/a",
-                point.peakRSSBytes.map(Format.mebibytes) ?? "n/a", Format.ms(point.attemptLatency.p99),
+                point.metrics["client_cpu_us_per_request"].map { Format.estimate($0, Format.significant) } ?? absent,
+                point.metrics["server_cpu_us_per_request"].map { Format.estimate($0, Format.significant) } ?? absent,
+                point.peakRSSBytes.map(Format.mebibytes) ?? absent, Format.ms(point.attemptLatency.p99),
                 Markdown.escape(point.finalClasses.map { "\($0.label) \($0.count)" }.joined(separator: ", ")),
             ]
             rows.append(row)
@@ -250,6 +260,7 @@ struct MarkdownRenderer {
             out += AnswerFindings.peakSentence(view, metric: first)
         }
         for name in answer.analyses { out += Analyses.output(name, view).findings }
+        if let simulation = SimulationComparison.finding(experiment, brief: true) { out.append(simulation) }
         return out.isEmpty ? ["No comparison: fewer than two treatments were measured at any point."] : out
     }
 
@@ -327,6 +338,7 @@ struct MarkdownRenderer {
 
     /// "12% / 95% †": the median client and server CPU shares of a point's cells.
     func saturationText(_ point: PointSummary, experiment: ExperimentModel) -> String {
+        if point.isSimulated { return "simulated" }
         guard let index = experiment.points.firstIndex(where: { $0.cellKeys == point.cellKeys }) else { return "n/a" }
         let loads = experiment.cells[index].map { Methods.load($0, run: experiment.run) }
         func share(_ values: [Double]) -> String {
@@ -339,6 +351,7 @@ struct MarkdownRenderer {
 
     func speedupText(_ point: PointSummary) -> String {
         if point.engine == EngineName.sync.rawValue { return "baseline" }
+        if point.isSimulated { return "simulated" }
         guard let speedup = point.speedup else { return "n/a" }
         return Format.estimate(speedup.ratio, Format.times) + (speedup.significant ? "" : " ~")
     }

@@ -49,7 +49,8 @@ enum Methods {
     /// "0.1% / 2.3%": the machine-wide steal share over the experiment's cells; "not measured" for old cells.
     static func stealSummary(_ experiment: ExperimentModel) -> String {
         let steal = experiment.cells.joined().compactMap { cell -> Double? in
-            guard let machine = cell.cell.machine, machine.totalSeconds > 0 else { return nil }
+            guard cell.cell.engine != EngineName.sim.rawValue, let machine = cell.cell.machine, machine.totalSeconds > 0
+            else { return nil }
             return machine.stealSeconds / machine.totalSeconds
         }
         guard let worst = steal.max() else { return "not measured" }
@@ -61,7 +62,9 @@ enum Methods {
 
     static func section(_ experiment: ExperimentModel, resamples: Int) -> String {
         let run = experiment.run
-        let cells = Array(experiment.cells.joined())
+        // The simulation's cells ran in virtual time on no measured process: the machine figures are the live cells'.
+        let allCells = Array(experiment.cells.joined())
+        let cells = allCells.filter { $0.cell.engine != EngineName.sim.rawValue }
         var out = "## Methods and threats to validity\n\n"
         let memory = Double(run.memoryBytes) / 1_073_741_824
         out += "- **Machine.** \(Markdown.escape(run.cpuModel)), \(run.cores) CPUs, \(Format.fixed(memory, 1)) GiB; "
@@ -98,6 +101,13 @@ enum Methods {
             out += "- **Cell durations** (measured span, warm-up excluded): median "
             out += "\(Format.significant(Statistics.median(spans))) s, shortest \(Format.significant(shortest)) s, "
             out += "longest \(Format.significant(longest)) s, over \(cells.count) cells.\n"
+        }
+        let simulated = allCells.count - cells.count
+        if simulated > 0 {
+            out += "- **Simulation.** \(simulated) cell\(simulated == 1 ? "" : "s") ran the discrete-event simulation "
+            out += "(engine `sim`) with the same parameters and server seed: times in virtual nanoseconds, no CPU, "
+            out += "memory, process or speed-probe figures, no wrk reference. They are left out of the steal, "
+            out += "duration and saturation figures above and below, and are not flagged for missing them.\n"
         }
         let reps = Array(Set(experiment.points.map(\.repetitions))).sorted()
         out += "- **Repetitions** per point: \(reps.map(String.init).joined(separator: ", ")). "

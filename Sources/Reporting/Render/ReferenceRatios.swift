@@ -56,7 +56,8 @@ enum ReferenceRatios {
             var wrkByRepetition: [Int: Double] = [:]
             for cell in wrkCells { wrkByRepetition[cell.repetition] = cell.reference!.requestsPerSecond }
             var paired = false
-            for engineName in experiment.engines where engineName != engine {
+            // The simulation's throughput is in virtual time: no ratio to wrk's.
+            for engineName in experiment.engines where engineName != engine && engineName != EngineName.sim.rawValue {
                 let engineCells = experiment.cells.joined().filter {
                     $0.cell.engine == engineName && stripEngine($0.params) == point
                 }

@@ -1,0 +1,255 @@
+import LabStore
+
+/// `metastable-recovery`: per treatment (the client's resilience patterns) and engine, whether goodput came back
+/// after the server's trigger phase or stayed collapsed once the trigger was gone (a metastable failure, in the
+/// terms of Bronson et al., HotOS 2021: a trigger, and a sustaining effect that outlives it).
+extension Analyses {
+    /// The parameters that name a treatment, in label order, with the value that means "off".
+    static let patternParameters: [(name: ParameterName, off: String)] = [
+        (.backoff, "off"), (.budget, "none"), (.breaker, "off"), (.throttle, "off"), (.limiter, "off"),
+    ]
+
+    /// A treatment named by its resilience settings: "no retries", "retries", "retries + budget token:10",
+    /// "retries + breaker", "retries + throttle k:2". The backoff strategy is named only when the experiment has
+    /// more than one ("retries (full)").
+    static func patternLabel(_ params: CellParameters, in experiment: ExperimentModel) -> String {
+        func value(_ name: ParameterName) -> String {
+            params[name]?.description ?? name.defaultValue.description
+        }
+        let strategies = Set(
+            experiment.points.map { $0.params[.backoff]?.description ?? "off" }.filter { $0 != "off" })
+        var parts: [String] = []
+        for (name, off) in patternParameters {
+            let setting = value(name)
+            switch name {
+            case .backoff:
+                parts.append(setting == off ? "no retries" : strategies.count > 1 ? "retries (\(setting))" : "retries")
+            case .breaker where setting != off:
+                parts.append(setting == "on" ? "breaker" : "breaker \(setting)")
+            default:
+                if setting != off { parts.append("\(name.rawValue) \(setting)") }
+            }
+        }
+        return parts.joined(separator: " + ")
+    }
+
+    /// The order of the treatments: fewest patterns on first, then by which are on, in `patternParameters` order
+    /// (retries, then with a budget, a breaker, a throttle, a limiter).
+    static func patternOrder(_ params: CellParameters) -> [Int] {
+        let on = patternParameters.indices.filter { index in
+            let (name, off) = patternParameters[index]
+            return (params[name]?.description ?? off) != off
+        }
+        return [on.count] + on
+    }
+
+    /// The other axes that vary (a rate, say), as "rate 560"; empty when only the patterns and engines vary.
+    static func otherSettings(_ point: PointSummary, in experiment: ExperimentModel) -> String {
+        let patterns = Set(patternParameters.map(\.name.rawValue))
+        return experiment.varyingAxes.filter { axis in
+            !patterns.contains(axis) && ChartPlanner.isVarying(axis, in: experiment)
+        }.map { "\($0) \(point.value($0)?.display ?? "")" }.joined(separator: ", ")
+    }
+
+    /// What one engine's repetitions of a treatment did.
+    enum RecoveryOutcome: Equatable {
+        case recovered
+        case collapsed
+        case neither
+        case noLevel
+        case unmeasured
+
+        var words: String {
+            switch self {
+            case .recovered: "recovered"
+            case .collapsed: "stayed collapsed"
+            case .neither: "neither recovered nor stayed collapsed"
+            case .noLevel: "had no goodput before the trigger"
+            case .unmeasured: "had no trigger phase"
+            }
+        }
+    }
+
+    /// One row of the recovery table: one treatment on one engine.
+    struct RecoveryRow {
+        var treatment: String
+        var order: [Int]
+        /// The point's index in `ExperimentModel.points` (and `cells`).
+        var index: Int
+        var point: PointSummary
+        var repetitions: Int
+        var recoveries: [CellStatistics.Recovery]
+        var wasted: [Double]
+
+        var recoveredCount: Int { recoveries.filter(\.recovered).count }
+        var collapsedCount: Int { recoveries.filter(\.collapsed).count }
+        var recoverySeconds: [Double] { recoveries.map(\.seconds).filter(\.isFinite) }
+
+        /// Stayed collapsed in most repetitions; else recovered in most; else neither.
+        var outcome: RecoveryOutcome {
+            if recoveries.isEmpty { return .unmeasured }
+            if 2 * recoveries.filter(\.hasLevel).count <= repetitions { return .noLevel }
+            if 2 * collapsedCount > repetitions { return .collapsed }
+            if 2 * recoveredCount > repetitions { return .recovered }
+            return .neither
+        }
+    }
+
+    /// The rows of the recovery table, treatments in `patternOrder`, then in point order; engines in page order.
+    static func recoveryRows(_ experiment: ExperimentModel) -> [RecoveryRow] {
+        var rows: [RecoveryRow] = []
+        for (index, point) in experiment.points.enumerated() {
+            let cells = experiment.cells[index]
+            var treatment = patternLabel(point.params, in: experiment)
+            let others = otherSettings(point, in: experiment)
+            if !others.isEmpty { treatment += ", " + others }
+            rows.append(
+                RecoveryRow(
+                    treatment: treatment, order: patternOrder(point.params), index: index, point: point,
+                    repetitions: cells.count,
+                    recoveries: cells.compactMap { $0.recovery(events: experiment.events[$0.cell.id] ?? []) },
+                    wasted: cells.compactMap(\.wastedShare)))
+        }
+        var firstSeen: [String: Int] = [:]
+        for (index, row) in rows.enumerated() where firstSeen[row.treatment] == nil { firstSeen[row.treatment] = index }
+        let engineRank = Dictionary(uniqueKeysWithValues: experiment.engines.enumerated().map { ($1, $0) })
+        return rows.sorted { lhs, rhs in
+            if lhs.order != rhs.order { return lhs.order.lexicographicallyPrecedes(rhs.order) }
+            if lhs.treatment != rhs.treatment { return firstSeen[lhs.treatment]! < firstSeen[rhs.treatment]! }
+            return (engineRank[lhs.point.engine] ?? 0) < (engineRank[rhs.point.engine] ?? 0)
+        }
+    }
+
+    /// "async (live)" or "sim (simulated)".
+    static func engineWords(_ engine: String) -> String {
+        engine == EngineName.sim.rawValue ? "\(engine) (simulated)" : "\(engine) (live)"
+    }
+
+    /// "12.3 (10.1–14.2)": the median with the range of the repetitions; the value alone for one; "—" for none.
+    static func medianAndRange(_ values: [Double], _ format: (Double) -> String) -> String {
+        let values = values.filter(\.isFinite)
+        guard let low = values.min(), let high = values.max() else { return "—" }
+        let median = format(Statistics.median(values))
+        return values.count == 1 || format(low) == format(high) ? median : "\(median) (\(format(low))–\(format(high)))"
+    }
+
+    /// The section "Recovery after the trigger" (its definitions and a table of `recoveryRows`) and one finding per
+    /// treatment.
+    static func metastableRecovery(_ view: AnswerView) -> Output {
+        let experiment = view.experiment
+        let rows = recoveryRows(experiment)
+        var output = Output()
+        let triggers = rows.flatMap { $0.recoveries.map { (start: $0.triggerStartNs, end: $0.triggerEndNs) } }
+        var section = "## Recovery after the trigger\n\n"
+        section += "A metastable failure (Bronson et al., HotOS 2021; Huang et al., OSDI 2022) has a *trigger* that "
+        section += "pushes the system into overload and a *sustaining effect* that keeps it there once the trigger "
+        section += "is gone; here the sustaining effect would be retries and wasted work (requests the server serves "
+        section += "after their client has given up). "
+        if triggers.isEmpty {
+            section += "No cell's server schedule has a phase named \"trigger\" followed by another, so there is "
+            section += "nothing to recover from.\n"
+            output.section = section
+            return output
+        }
+        let starts = triggers.map { Double($0.start) / 1e9 }
+        let ends = triggers.map { Double($0.end) / 1e9 }
+        section += "The trigger is the server's schedule phase named \"trigger\", from "
+        section += "\(medianAndRange(starts, Format.significant)) s to \(medianAndRange(ends, Format.significant)) s "
+        section += "after the cell started. Goodput is successful requests per second, counted in 100 ms buckets of "
+        section += "their end time. Its level before the trigger is its mean from 1 s to the trigger's start. A cell "
+        section += "*recovered* when a 1 s window (sliding in 100 ms steps from the trigger's end) came back to 90% "
+        section += "of that level before the cell's last sample ended; the recovery time runs from the trigger's end "
+        section += "to the end of that window (to within 50 ms). A cell *stayed collapsed* when its goodput over the "
+        section += "last 2 s of the offered load (up to the last first attempt's send) was below half its level "
+        section += "before the trigger. A treatment recovered or stayed collapsed on an engine when most of its "
+        section += "repetitions did. Wasted work is the server's requests served after their client had given up, "
+        section += "as a share of all it served. Medians over repetitions, with their range; the simulation's "
+        section += "times are virtual.\n\n"
+        var table: [[String]] = []
+        for row in rows {
+            let seconds = row.recoverySeconds
+            table.append([
+                Markdown.escape(row.treatment), Markdown.escape(engineWords(row.point.engine)), "\(row.repetitions)",
+                "\(row.recoveredCount)", medianAndRange(seconds, Format.significant),
+                medianAndRange(row.recoveries.map(\.before), Format.rate),
+                medianAndRange(row.recoveries.map(\.tail), Format.rate), "\(row.collapsedCount)",
+                medianAndRange(row.wasted, Format.percent),
+            ])
+        }
+        section += Markdown.table(
+            header: [
+                "treatment", "engine", "repetitions", "recovered", "recovery time (s)",
+                "goodput before the trigger (req/s)", "goodput, last 2 s (req/s)", "stayed collapsed", "wasted work",
+            ], alignRight: [false, false, true, true, true, true, true, true, true], rows: table)
+        section += "\n"
+        var treatments: [String] = []
+        for row in rows where !treatments.contains(row.treatment) { treatments.append(row.treatment) }
+        for treatment in treatments {
+            let engines = rows.filter { $0.treatment == treatment }
+            output.findings.append(recoveryFinding(treatment, engines))
+        }
+        output.section = section
+        return output
+    }
+
+    /// One sentence for one treatment: per engine, whether it recovered (and in how long) or stayed collapsed (and
+    /// what sustained it), and whether the live engines and the simulation agree.
+    static func recoveryFinding(_ treatment: String, _ rows: [RecoveryRow]) -> String {
+        var parts: [String] = []
+        for row in rows {
+            let engine = Markdown.escape(engineWords(row.point.engine))
+            switch row.outcome {
+            case .recovered:
+                let seconds = medianAndRange(row.recoverySeconds, Format.significant)
+                parts.append(
+                    "\(engine) recovered in \(row.recoveredCount) of \(row.repetitions) repetitions, \(seconds) s "
+                        + "after the trigger ended")
+            case .collapsed:
+                var text = "\(engine) stayed collapsed in \(row.collapsedCount) of \(row.repetitions) repetitions "
+                text += "(goodput over the last 2 s \(medianAndRange(row.recoveries.map(\.tail), Format.rate)) req/s "
+                text += "against \(medianAndRange(row.recoveries.map(\.before), Format.rate)) before the trigger, "
+                let left = row.recoveries.map { Double($0.loadEndNs - $0.triggerEndNs) / 1e9 }
+                text += "the offered load ending \(medianAndRange(left, Format.significant)) s after the trigger did"
+                var sustaining: [String] = []
+                if row.point.attemptsPerRequest.isFinite, row.point.attemptsPerRequest > 1.005 {
+                    sustaining.append(
+                        "retries (\(Format.significant(row.point.attemptsPerRequest)) attempts sent per request)")
+                }
+                if !row.wasted.isEmpty, Statistics.median(row.wasted) > 0 {
+                    sustaining.append(
+                        "wasted work (\(Format.percent(Statistics.median(row.wasted))) of the server's requests "
+                            + "served after their client had given up)")
+                }
+                if !sustaining.isEmpty {
+                    text += "; sustaining effect: " + sustaining.joined(separator: " and ")
+                }
+                parts.append(text + ")")
+            case .neither:
+                parts.append(
+                    "\(engine) neither recovered nor stayed collapsed in most repetitions (recovered in "
+                        + "\(row.recoveredCount), collapsed in \(row.collapsedCount) of \(row.repetitions))")
+            case .noLevel:
+                parts.append(
+                    "\(engine) had no goodput before the trigger in most repetitions, so nothing to recover to "
+                        + "(goodput over the whole cell \(Format.estimate(row.point.goodput, Format.rate)) req/s)")
+            case .unmeasured:
+                parts.append("\(engine) had no trigger phase to recover from")
+            }
+        }
+        var sentence = "**\(Markdown.escape(treatment))**: " + parts.joined(separator: "; ")
+        let measured = rows.filter { $0.outcome != .unmeasured && $0.outcome != .noLevel }
+        let live = measured.filter { !$0.point.isSimulated }
+        let simulated = measured.filter(\.point.isSimulated)
+        if !live.isEmpty, !simulated.isEmpty {
+            let outcomes = Set((live + simulated).map(\.outcome.words))
+            if outcomes.count == 1 {
+                sentence += "; live and sim agree (\(outcomes.first!))"
+            } else {
+                sentence +=
+                    "; live and sim disagree ("
+                    + (live + simulated).map { "\($0.point.engine) \($0.outcome.words)" }.joined(separator: ", ") + ")"
+            }
+        }
+        return sentence + "."
+    }
+}

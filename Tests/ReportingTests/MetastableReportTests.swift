@@ -1,0 +1,226 @@
+import AsyncPatterns
+import Foundation
+import LabStore
+import Testing
+
+@testable import Reporting
+
+/// The `metastable-recovery` analysis, the `recovery_s` and `wasted_share` metrics and the goodput chart, on a
+/// small constructed database: two treatments, live (`async`) and simulated (`sim`), two repetitions each.
+@Suite("Metastable recovery")
+struct MetastableReportTests {
+    /// Arrivals every 5 ms (200/s) for 10 s, each request served in 10 ms; the server's trigger runs from 4 s to
+    /// 5 s. Without retries (`backoff` off) every request ending from 4 s to 5.25 s times out and every other
+    /// succeeds: goodput is back at 90% of 200/s in the 1 s window ending at 6.2 s, so the recovery time is 1.2 s
+    /// (1.15 s with a window sliding continuously). With retries (`backoff` full) 4 in 5 requests ending after 4 s
+    /// fail after a retry: goodput stays at 40/s, collapsed. The server wasted 5% of its requests without retries
+    /// and 60% with them.
+    static let triggerStartNs: Int64 = 4_000_000_000
+    static let triggerEndNs: Int64 = 5_000_000_000
+    static let recoveredNs: Int64 = 5_250_000_000
+    static let expectedRecoverySeconds = 1.2
+
+    static func writeDatabase(path: String) throws {
+        let store = try LabStore.openForWriting(path: path)
+        let answer =
+            #"{"metrics":["recovery_s","goodput","wasted_share"],"compare":"engine","#
+            + #""analyses":["metastable-recovery"]}"#
+        let spec = """
+            {"name":"metastable","question":"Which patterns recover after a trigger?","engines":["async","sim"],
+            "axes":{"backoff":["off","full"]},"fixed":{"load":"poisson","rate":200},"requests":2000,
+            "repetitions":2,"seed":1,"answer":\(answer)}
+            """
+        let runID = try store.insertRun(
+            RunRecord(
+                experiment: "metastable", status: .running, startedAt: "2026-01-01T00:00:00Z", masterSeed: 1,
+                specPath: "experiments/metastable.json", specText: spec, specSHA256: "0", commandLine: "test",
+                gitCommit: "0000000000000000000000000000000000000000", gitDirty: false, swiftVersion: "6",
+                os: "Linux", kernel: "0", cpuModel: "CPU", cores: 2, memoryBytes: 1 << 30, target: "mock"))
+        for engine in ["async", "sim"] {
+            for backoff in ["off", "full"] {
+                for repetition in 0..<2 {
+                    try writeCell(store: store, runID: runID, engine: engine, backoff: backoff, repetition: repetition)
+                }
+            }
+        }
+        try store.finishRun(id: runID, status: .complete, endedAt: "2026-01-01T00:01:00Z")
+    }
+
+    static func writeCell(store: LabStore, runID: Int64, engine: String, backoff: String, repetition: Int) throws {
+        let params =
+            #"{"backoff":"\#(backoff)","breaker":"off","budget":"none","concurrency":1024,"engine":"\#(engine)","#
+            + #""load":"poisson","rate":200,"throttle":"off"}"#
+        var cell = CellRecord(
+            cellKey: "\(engine)-\(backoff)-\(repetition)", runID: runID, experiment: "metastable", engine: engine,
+            concurrency: 1024, repetition: repetition, params: params, seed: 1, status: .running,
+            plannedRequests: 2000, warmupRequests: 0, startedAt: "2026-01-01T00:00:00Z")
+        cell.id = try store.insertCell(cell)
+        let retries = backoff != "off"
+        var samples: [AttemptSample] = []
+        var served: Int64 = 0
+        for request in 0..<2000 {
+            let intended = Int64(request) * 5_000_000
+            let end = intended + 10_000_000
+            let fails =
+                retries ? end >= triggerStartNs && request % 5 != 0 : end >= triggerStartNs && end < recoveredNs
+            if fails && retries {
+                samples.append(
+                    AttemptSample(
+                        requestID: Int64(request), attempt: 1, intendedNs: intended, startNs: intended, endNs: end,
+                        status: 0, errorClass: .timeout, bytes: 0, isFinal: false, isWarmup: false))
+                served += 1
+            }
+            samples.append(
+                AttemptSample(
+                    requestID: Int64(request), attempt: fails && retries ? 2 : 1, intendedNs: intended,
+                    startNs: intended, endNs: end, status: fails ? 0 : 200, errorClass: fails ? .timeout : .ok,
+                    bytes: fails ? 0 : 256, isFinal: true, isWarmup: false))
+            served += 1
+        }
+        try store.insertSamples(samples, cellID: cell.id)
+        try store.insertEvents(
+            [
+                EventRecord(tNs: 0, kind: .injectedErrorRate, value: 0, detail: "before"),
+                EventRecord(tNs: triggerStartNs, kind: .injectedErrorRate, value: 0, detail: "trigger"),
+                EventRecord(tNs: triggerEndNs, kind: .injectedErrorRate, value: 0, detail: "after"),
+            ], cellID: cell.id)
+        let wasted = Double(served) * (retries ? 0.6 : 0.05)
+        cell.status = .complete
+        cell.elapsedNs = 10_010_000_000
+        cell.server = ServerFigures(
+            requests: served, connections: 1, serviceMeanNs: 10_000_000, serviceP99Ns: 10_000_000,
+            countersJSON: #"{"peakInFlight":0,"requests":\#(served),"wasted":\#(Int(wasted))}"#)
+        try store.completeCell(cell)
+    }
+
+    static func experiment() throws -> ExperimentModel {
+        let folder = try TestSupport.temporaryFolder("metastable")
+        defer { TestSupport.cleanUp(folder) }
+        let path = folder.appendingPathComponent("lab.sqlite").path
+        try writeDatabase(path: path)
+        let model = try ModelBuilder.build(store: try LabStore.openForReading(path: path), bootstrapResamples: 200)
+        return try #require(model.experiments.first)
+    }
+
+    /// The per-cell value of `id` for every cell of the points with `backoff`.
+    static func values(_ experiment: ExperimentModel, _ id: String, backoff: String) throws -> [Double] {
+        let metric = try #require(Metric.named(id))
+        return experiment.points.indices.filter { experiment.points[$0].params[.backoff]?.description == backoff }
+            .flatMap { index in
+                experiment.cells[index].compactMap { metric.value($0, experiment.events[$0.cell.id] ?? []) }
+            }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func recoveryMetricMeasuresTheConstructedRecoveryAndNaNWhenCollapsed() throws {
+        let experiment = try Self.experiment()
+        let recovered = try Self.values(experiment, "recovery_s", backoff: "off")
+        #expect(recovered.count == 4)
+        for value in recovered {
+            #expect(abs(value - Self.expectedRecoverySeconds) <= 0.1, "recovery \(value) s")
+        }
+        let collapsed = try Self.values(experiment, "recovery_s", backoff: "full")
+        #expect(collapsed.count == 4)
+        #expect(collapsed.allSatisfy { $0.isNaN })
+        let wasted = try Self.values(experiment, "wasted_share", backoff: "full")
+        #expect(wasted.count == 4)
+        #expect(wasted.allSatisfy { abs($0 - 0.6) < 0.001 })
+        #expect(try Self.values(experiment, "wasted_share", backoff: "off").allSatisfy { abs($0 - 0.05) < 0.001 })
+        // A cell without a trigger phase cannot give a recovery time.
+        let cell = try #require(experiment.cells.first?.first)
+        #expect(cell.recovery(events: []) == nil)
+        #expect(CellStatistics.trigger([EventRecord(tNs: 0, kind: .injectedErrorRate, detail: "trigger")]) == nil)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func tableHasOneRowPerTreatmentAndEngine() throws {
+        let experiment = try Self.experiment()
+        let view = AnswerView(experiment: experiment, answer: experiment.answer)
+        let output = Analyses.output("metastable-recovery", view)
+        #expect(output.section.hasPrefix("## Recovery after the trigger\n"))
+        #expect(output.section.contains("from 4.00 s to 5.00 s after the cell started"))
+        let lines = output.section.split(separator: "\n").filter { $0.hasPrefix("| ") }
+        let rows = lines.dropFirst().map { line in
+            line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        #expect(
+            rows.map { $0[0] + " / " + $0[1] } == [
+                "no retries / async (live)", "no retries / sim (simulated)", "retries / async (live)",
+                "retries / sim (simulated)",
+            ])
+        let live = try #require(rows.first)
+        // Repetitions, recovered, recovery time, goodput before, goodput in the last 2 s, collapsed, wasted work.
+        #expect(Array(live[2...]) == ["2", "2", "1.20", "200", "200", "0", "5.00%"])
+        let collapsed = rows[2]
+        #expect(Array(collapsed[2...]) == ["2", "0", "—", "200", "40.0", "2", "60.0%"])
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func findingsSayWhichRecoveredAndWhichStayedCollapsed() throws {
+        let experiment = try Self.experiment()
+        let view = AnswerView(experiment: experiment, answer: experiment.answer)
+        let findings = Analyses.output("metastable-recovery", view).findings
+        #expect(findings.count == 2)
+        let none = try #require(findings.first { $0.hasPrefix("**no retries**") })
+        #expect(none.contains("async (live) recovered in 2 of 2 repetitions, 1.20 s after the trigger ended"))
+        #expect(none.contains("live and sim agree (recovered)"))
+        let retries = try #require(findings.first { $0.hasPrefix("**retries**") })
+        #expect(retries.contains("stayed collapsed in 2 of 2 repetitions"))
+        #expect(retries.contains("sustaining effect: retries (1.48 attempts sent per request) and wasted work (60.0%"))
+        #expect(retries.contains("live and sim agree (stayed collapsed)"))
+        // The page carries the section and the findings.
+        let page = MarkdownRenderer(
+            model: ReportModel(experiments: [experiment], runs: [], sampleCount: 0), displayDirectory: "reports",
+            databasePath: "lab.sqlite", resamples: 200
+        ).page(for: experiment, charts: [], status: [:])
+        #expect(page.contains("## Recovery after the trigger"))
+        #expect(page.contains("- **retries**: async (live) stayed collapsed"))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func withoutGoodputBeforeTheTriggerThereIsNothingToRecoverTo() throws {
+        let experiment = try Self.experiment()
+        let dead = CellStatistics.Recovery(
+            triggerStartNs: Self.triggerStartNs, triggerEndNs: Self.triggerEndNs, before: 0, tail: 0,
+            loadEndNs: 10_000_000_000, seconds: .nan)
+        #expect(!dead.recovered && !dead.collapsed && !dead.hasLevel)
+        let row = Analyses.RecoveryRow(
+            treatment: "no retries", order: [0], index: 0, point: experiment.points[0], repetitions: 2,
+            recoveries: [dead, dead], wasted: [])
+        #expect(row.outcome == .noLevel)
+        let finding = Analyses.recoveryFinding("no retries", [row])
+        #expect(finding.contains("had no goodput before the trigger in most repetitions"))
+        // Treatments are ordered by how many patterns are on, then budget, breaker, throttle.
+        var params = experiment.points[0].params
+        params[.backoff] = .string("full")
+        params[.throttle] = .string("k:2")
+        let throttle = Analyses.patternOrder(params)
+        params[.throttle] = .string("off")
+        params[.budget] = .string("token:10")
+        #expect(Analyses.patternOrder(params).lexicographicallyPrecedes(throttle))
+        #expect(Analyses.patternLabel(params, in: experiment) == "retries + budget token:10")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func goodputChartHasOneLinePerTreatmentAndPanelPerEngine() throws {
+        let experiment = try Self.experiment()
+        let chart = try #require(ChartPlanner.charts(for: experiment).first { $0.name == "goodput" })
+        #expect(chart.panels.map(\.title) == ["async (live)", "sim (simulated)"])
+        for panel in chart.panels {
+            #expect(panel.series.map(\.title) == ["no retries", "retries", "trigger (4.00–5.00 s)"])
+        }
+        let script = GnuplotScript.script(for: chart, displayPath: "goodput.gp")
+        #expect(script.contains("title 'no retries'"))
+        #expect(script.contains("title 'retries'"))
+        #expect(script.contains("title 'trigger (4.00–5.00 s)'"))
+        // Smoothed goodput: 200/s before the trigger, 40/s at the end with retries.
+        let noRetries = chart.panels[0].series[0].points
+        let retries = chart.panels[0].series[1].points
+        #expect(abs((noRetries.first { abs($0.x - 2.05) < 1e-9 }?.y ?? 0) - 200) < 1e-6)
+        #expect(abs((retries.first { abs($0.x - 8.05) < 1e-9 }?.y ?? 0) - 40) < 1e-6)
+        // No chart for an experiment that does not ask for the analysis.
+        var other = experiment
+        other.spec.answer?.analyses = []
+        #expect(ChartPlanner.goodputChart(other) == nil)
+    }
+}
