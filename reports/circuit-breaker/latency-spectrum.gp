@@ -23,14 +23,16 @@ set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
-set xrange [0.8:8750]
-set ytics ('0.02' 0.02, '0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
-set yrange [0.0169573913:16.6734337]
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
+set xrange [0.8:35000]
+set ytics ('0.001' 0.001, '0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10)
+set yrange [0.000444347826:32.9830867]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, breaker=off', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, breaker=on', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, breaker=off', \
-     data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, breaker=on'
+     data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, breaker=on', \
+     data index 4 using 1:2 with linespoints lc rgb '#e6ab02' lw 2 dt 1 pt 15 ps 1.1 title 'sim, breaker=off', \
+     data index 5 using 1:2 with linespoints lc rgb '#e6ab02' lw 2 dt 2 pt 7 ps 1.1 title 'sim, breaker=on'
 set terminal pngcairo size 960,600 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'latency-spectrum.png'
 reset
@@ -49,12 +51,14 @@ set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
-set xrange [0.8:8750]
-set ytics ('0.02' 0.02, '0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
-set yrange [0.0169573913:16.6734337]
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
+set xrange [0.8:35000]
+set ytics ('0.001' 0.001, '0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10)
+set yrange [0.000444347826:32.9830867]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, breaker=off', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, breaker=on', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, breaker=off', \
-     data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, breaker=on'
+     data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, breaker=on', \
+     data index 4 using 1:2 with linespoints lc rgb '#e6ab02' lw 2 dt 1 pt 15 ps 1.1 title 'sim, breaker=off', \
+     data index 5 using 1:2 with linespoints lc rgb '#e6ab02' lw 2 dt 2 pt 7 ps 1.1 title 'sim, breaker=on'
 unset output

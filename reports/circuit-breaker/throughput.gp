@@ -27,7 +27,8 @@ set xrange [-0.6:1.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
-     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 2 using 1:2:3:4 with yerrorbars lc rgb '#e6ab02' lw 2 pt 15 ps 1.4 title 'sim'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -45,8 +46,9 @@ set xtics ('off' 0, 'on' 1)
 set xrange [-0.6:1.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 2 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
-     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 3 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
+     data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#e6ab02' lw 2 pt 15 ps 1.4 title 'sim'
 unset multiplot
 set terminal pngcairo size 1200,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
@@ -70,7 +72,8 @@ set xrange [-0.6:1.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
-     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 2 using 1:2:3:4 with yerrorbars lc rgb '#e6ab02' lw 2 pt 15 ps 1.4 title 'sim'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -88,7 +91,8 @@ set xtics ('off' 0, 'on' 1)
 set xrange [-0.6:1.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 2 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
-     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 3 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
+     data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#e6ab02' lw 2 pt 15 ps 1.4 title 'sim'
 unset multiplot
 unset output

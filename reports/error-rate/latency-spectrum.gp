@@ -23,14 +23,16 @@ set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
-set xrange [0.8:42351.25]
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
+set xrange [0.8:200000]
 set ytics ('10' 10)
-set yrange [1.79623913:16.0169424]
+set yrange [1.73913043:15.5621484]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, backoff=full', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=off', \
-     data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full'
+     data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full', \
+     data index 4 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'sim, backoff=off', \
+     data index 5 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=full'
 set terminal pngcairo size 960,600 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'latency-spectrum.png'
 reset
@@ -49,12 +51,14 @@ set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
-set xrange [0.8:42351.25]
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
+set xrange [0.8:200000]
 set ytics ('10' 10)
-set yrange [1.79623913:16.0169424]
+set yrange [1.73913043:15.5621484]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, backoff=full', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=off', \
-     data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full'
+     data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full', \
+     data index 4 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'sim, backoff=off', \
+     data index 5 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=full'
 unset output

@@ -5,7 +5,7 @@ script = 'throughput.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'throughput.dat'
 set encoding utf8
-set terminal svg size 1200,604 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 1200,648 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'throughput.svg'
 reset
 set multiplot layout 1,2 title 'error-rate: throughput and goodput vs errorRate'
@@ -31,7 +31,9 @@ plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5
      data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off, c=16', \
      data index 3 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, backoff=full, c=16', \
      data index 4 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=off, c=16', \
-     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full, c=16'
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full, c=16', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'sim, backoff=off, c=16', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=full, c=16'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -49,14 +51,16 @@ set xtics ('0' 0, '0.1' 0.1, '0.2' 0.2, '0.3' 0.3, '0.5' 0.5)
 set xrange [-0.035:0.535]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, backoff=off, c=1', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, backoff=full, c=1', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off, c=16', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, backoff=full, c=16', \
-     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=off, c=16', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full, c=16'
+plot data index 8 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, backoff=off, c=1', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, backoff=full, c=1', \
+     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off, c=16', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, backoff=full, c=16', \
+     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=off, c=16', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full, c=16', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'sim, backoff=off, c=16', \
+     data index 15 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=full, c=16'
 unset multiplot
-set terminal pngcairo size 1200,604 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 1200,648 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
 reset
 set multiplot layout 1,2 title 'error-rate: throughput and goodput vs errorRate'
@@ -82,7 +86,9 @@ plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5
      data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off, c=16', \
      data index 3 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, backoff=full, c=16', \
      data index 4 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=off, c=16', \
-     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full, c=16'
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full, c=16', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'sim, backoff=off, c=16', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=full, c=16'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -100,11 +106,13 @@ set xtics ('0' 0, '0.1' 0.1, '0.2' 0.2, '0.3' 0.3, '0.5' 0.5)
 set xrange [-0.035:0.535]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, backoff=off, c=1', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, backoff=full, c=1', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off, c=16', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, backoff=full, c=16', \
-     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=off, c=16', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full, c=16'
+plot data index 8 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, backoff=off, c=1', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, backoff=full, c=1', \
+     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off, c=16', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, backoff=full, c=16', \
+     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=off, c=16', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 5 ps 1.1 title 'async, backoff=full, c=16', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'sim, backoff=off, c=16', \
+     data index 15 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=full, c=16'
 unset multiplot
 unset output

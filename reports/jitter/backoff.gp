@@ -5,10 +5,10 @@ script = 'backoff.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'backoff.dat'
 set encoding utf8
-set terminal svg size 1800,582 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 2400,1680 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'backoff.svg'
 reset
-set multiplot layout 1,3 title 'jitter: server calls, completion time and highest attempt vs concurrency per backoff'
+set multiplot layout 3,5 title 'jitter: server calls, completion time and highest attempt vs concurrency per backoff'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -18,20 +18,18 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'server calls'
+set title 'server calls: backoff=none'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'calls the server received (count)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
-set xrange [8:125]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=null, networ…', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=null, networkS…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -41,20 +39,102 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'completion time'
+set title 'server calls: backoff=exponential'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'calls the server received (count)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=null,…', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=null, n…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'server calls: backoff=full'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'calls the server received (count)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=null, networ…', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=null, networkS…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'server calls: backoff=equal'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'calls the server received (count)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 9 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=null, netwo…', \
+     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=null, network…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'server calls: backoff=decorrelated'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'calls the server received (count)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=null…', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=null, …'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'completion time: backoff=none'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'time to finish the cell''s work (s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
-set xrange [8:125]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
-     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=null, networ…', \
+     data index 16 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…', \
+     data index 17 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=null, networkS…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -64,25 +144,191 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'highest attempt'
+set title 'completion time: backoff=exponential'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'time to finish the cell''s work (s)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 18 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=null,…', \
+     data index 19 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…', \
+     data index 20 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=null, n…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'completion time: backoff=full'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'time to finish the cell''s work (s)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 21 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=null, networ…', \
+     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…', \
+     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=null, networkS…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'completion time: backoff=equal'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'time to finish the cell''s work (s)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 24 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=null, netwo…', \
+     data index 25 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…', \
+     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=null, network…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'completion time: backoff=decorrelated'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'time to finish the cell''s work (s)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 27 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=null…', \
+     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…', \
+     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=null, …'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'highest attempt: backoff=none'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
-set xrange [8:125]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
-     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 30 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=null, networ…', \
+     data index 31 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…', \
+     data index 32 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=null, networkS…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'highest attempt: backoff=exponential'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'highest attempt'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 33 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=null,…', \
+     data index 34 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…', \
+     data index 35 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=null, n…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'highest attempt: backoff=full'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'highest attempt'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 36 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=null, networ…', \
+     data index 37 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…', \
+     data index 38 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=null, networkS…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'highest attempt: backoff=equal'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'highest attempt'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 39 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=null, netwo…', \
+     data index 40 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…', \
+     data index 41 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=null, network…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'highest attempt: backoff=decorrelated'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'highest attempt'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 42 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=null…', \
+     data index 43 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…', \
+     data index 44 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=null, …'
 unset multiplot
-set terminal pngcairo size 1800,582 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 2400,1680 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'backoff.png'
 reset
-set multiplot layout 1,3 title 'jitter: server calls, completion time and highest attempt vs concurrency per backoff'
+set multiplot layout 3,5 title 'jitter: server calls, completion time and highest attempt vs concurrency per backoff'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -92,20 +338,18 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'server calls'
+set title 'server calls: backoff=none'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'calls the server received (count)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
-set xrange [8:125]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=null, networ…', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=null, networkS…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -115,20 +359,102 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'completion time'
+set title 'server calls: backoff=exponential'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'calls the server received (count)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=null,…', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=null, n…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'server calls: backoff=full'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'calls the server received (count)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=null, networ…', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=null, networkS…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'server calls: backoff=equal'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'calls the server received (count)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 9 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=null, netwo…', \
+     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=null, network…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'server calls: backoff=decorrelated'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'calls the server received (count)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=null…', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=null, …'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'completion time: backoff=none'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'time to finish the cell''s work (s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
-set xrange [8:125]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
-     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=null, networ…', \
+     data index 16 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…', \
+     data index 17 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=null, networkS…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -138,19 +464,185 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'highest attempt'
+set title 'completion time: backoff=exponential'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'time to finish the cell''s work (s)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 18 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=null,…', \
+     data index 19 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…', \
+     data index 20 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=null, n…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'completion time: backoff=full'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'time to finish the cell''s work (s)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 21 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=null, networ…', \
+     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…', \
+     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=null, networkS…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'completion time: backoff=equal'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'time to finish the cell''s work (s)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 24 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=null, netwo…', \
+     data index 25 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…', \
+     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=null, network…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'completion time: backoff=decorrelated'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'time to finish the cell''s work (s)'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 27 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=null…', \
+     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…', \
+     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=null, …'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'highest attempt: backoff=none'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
-set xrange [8:125]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
-     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 30 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=null, networ…', \
+     data index 31 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…', \
+     data index 32 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=null, networkS…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'highest attempt: backoff=exponential'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'highest attempt'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 33 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=null,…', \
+     data index 34 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…', \
+     data index 35 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=null, n…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'highest attempt: backoff=full'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'highest attempt'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 36 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=null, networ…', \
+     data index 37 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…', \
+     data index 38 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=null, networkS…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'highest attempt: backoff=equal'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'highest attempt'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 39 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=null, netwo…', \
+     data index 40 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…', \
+     data index 41 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=null, network…'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set title 'highest attempt: backoff=decorrelated'
+set xlabel 'concurrency (requests in flight), log scale'
+set ylabel 'highest attempt'
+set key below Left reverse nobox spacing 1.1
+set logscale x 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 42 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=null…', \
+     data index 43 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…', \
+     data index 44 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=null, …'
 unset multiplot
 unset output

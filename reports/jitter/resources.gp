@@ -23,15 +23,15 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'client peak RSS (MiB; axis not from 0)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
-set xrange [8:125]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
 set autoscale yfix
 set offsets 0, 0, graph 0.06, graph 0.06
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=null, networkSdMs=n…', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=null, networ…', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=null, networkSdMs=n…', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=null, networkSdMs=…', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=null, netwo…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -47,15 +47,15 @@ set ylabel 'client CPU per request (µs, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
-set xrange [8:125]
-set yrange [844.956522:9211.224]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [593.565217:7071.534]
 set ytics ('1000' 1000)
-plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
-     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=null, networkSdMs=n…', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=null, networ…', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=null, networkSdMs=n…', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=null, networkSdMs=…', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=null, netwo…'
 unset multiplot
 set terminal pngcairo size 1200,582 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'resources.png'
@@ -75,15 +75,15 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'client peak RSS (MiB; axis not from 0)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
-set xrange [8:125]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
 set autoscale yfix
 set offsets 0, 0, graph 0.06, graph 0.06
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=null, networkSdMs=n…', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=null, networ…', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=null, networkSdMs=n…', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=null, networkSdMs=…', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=null, netwo…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -99,14 +99,14 @@ set ylabel 'client CPU per request (µs, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
-set xrange [8:125]
-set yrange [844.956522:9211.224]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
+set xrange [8:1250]
+set yrange [593.565217:7071.534]
 set ytics ('1000' 1000)
-plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
-     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=null, networkSdMs=n…', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=null, networ…', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=null, networkSdMs=n…', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=null, networkSdMs=…', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=null, netwo…'
 unset multiplot
 unset output

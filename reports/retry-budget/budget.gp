@@ -27,7 +27,8 @@ set xrange [-0.6:5.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
-     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 2 using 1:2:3:4 with yerrorbars lc rgb '#e6ab02' lw 2 pt 15 ps 1.4 title 'sim'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -44,8 +45,9 @@ set key below Left reverse nobox spacing 1.1
 set xtics ('none' 0, 'token:10' 1, 'token:100' 2, 'ratio:0.1' 3, 'ratio:0.2' 4, 'ratio:0.5' 5)
 set xrange [-0.6:5.6]
 set yrange [0:105]
-plot data index 2 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
-     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 3 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
+     data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#e6ab02' lw 2 pt 15 ps 1.4 title 'sim'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -63,8 +65,9 @@ set xtics ('none' 0, 'token:10' 1, 'token:100' 2, 'ratio:0.1' 3, 'ratio:0.2' 4, 
 set xrange [-0.6:5.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 4 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
-     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 6 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
+     data index 7 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 8 using 1:2:3:4 with yerrorbars lc rgb '#e6ab02' lw 2 pt 15 ps 1.4 title 'sim'
 unset multiplot
 set terminal pngcairo size 1800,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'budget.png'
@@ -88,7 +91,8 @@ set xrange [-0.6:5.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
-     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 2 using 1:2:3:4 with yerrorbars lc rgb '#e6ab02' lw 2 pt 15 ps 1.4 title 'sim'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -105,8 +109,9 @@ set key below Left reverse nobox spacing 1.1
 set xtics ('none' 0, 'token:10' 1, 'token:100' 2, 'ratio:0.1' 3, 'ratio:0.2' 4, 'ratio:0.5' 5)
 set xrange [-0.6:5.6]
 set yrange [0:105]
-plot data index 2 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
-     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 3 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
+     data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#e6ab02' lw 2 pt 15 ps 1.4 title 'sim'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -124,7 +129,8 @@ set xtics ('none' 0, 'token:10' 1, 'token:100' 2, 'ratio:0.1' 3, 'ratio:0.2' 4, 
 set xrange [-0.6:5.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 4 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
-     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 6 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'threaded', \
+     data index 7 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 8 using 1:2:3:4 with yerrorbars lc rgb '#e6ab02' lw 2 pt 15 ps 1.4 title 'sim'
 unset multiplot
 unset output
