@@ -38,6 +38,38 @@ import Testing
         try await admin.shutdown()
     }
 
+    /// A collapsed open-loop cell leaves its queue behind; the server goes on serving it after the clients left,
+    /// so the next cell must wait until nothing is queued either, however long that takes (here 8 s; the queue of a
+    /// collapsed `metastable` cell took 20 s).
+    @Test func configureWaitsForTheLastCellsQueueToEmpty() async throws {
+        let server = try MockServerProcess(executable: Built.folder + "/mock-server", cpu: nil)
+        defer { server.stop() }
+        let admin = HTTPClient(eventLoopGroupProvider: .singleton)
+        try await server.configure(
+            json: #"{"latency":{"kind":"fixed","ms":2000},"capacity":{"limit":1}}"#, client: admin)
+
+        // One request in service and three queued behind it (8 s of work); then the clients go away.
+        var clients: [TestConnection] = []
+        for _ in 0..<4 {
+            let client = try TestConnection(port: port(of: server.baseURL))
+            try client.send("GET /get HTTP/1.1\r\nHost: test\r\n\r\n")
+            clients.append(client)
+        }
+        var queued = 0
+        for _ in 0..<500 where queued < 3 {
+            queued = try counters(await server.figures(client: admin, cpuBefore: nil)).queued
+            if queued < 3 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(queued == 3, "three requests never were queued together")
+        clients.removeAll()
+
+        try await server.configure(json: #"{"latency":{"kind":"fixed","ms":1}}"#, client: admin)
+        let after = try counters(await server.figures(client: admin, cpuBefore: nil))
+        #expect(after.queued == 0 && after.inFlight == 0, "the next cell starts with the last cell's queue")
+        #expect(after.peakInFlight == 0 && after.wasted == 0, "the next cell counts the last cell's work")
+        try await admin.shutdown()
+    }
+
     private func counters(_ figures: ServerFigures) throws -> MockServerCounters {
         try JSONDecoder().decode(MockServerCounters.self, from: Data(figures.countersJSON.utf8))
     }

@@ -169,6 +169,23 @@ struct SimulationReportTests {
             #expect(!resources.panels.flatMap(\.series).contains { $0.title.hasPrefix("sim") })
         }
     }
+
+    /// A network delay is stored only away from its default (0 ms); a live cell without one must read as 0 in the
+    /// page's coordinates and labels, not as null.
+    @Test(.timeLimit(.minutes(1)))
+    func aParameterStoredOnlyAwayFromItsDefaultReadsItsDefault() throws {
+        let configuration = SyntheticLab.Configuration(
+            name: "network", engines: ["sim", "async"], concurrencies: [4], backoffs: ["none"], requests: 20,
+            warmup: 0, repetitions: 2, events: false)
+        let experiment = try TestSupport.syntheticExperiment(configuration) { database in
+            try database.execute("UPDATE cells SET params = json_set(params, '$.networkMs', 10) WHERE engine = 'sim'")
+        }
+        #expect(experiment.varyingAxes.contains("networkMs"))
+        let network = Dictionary(
+            uniqueKeysWithValues: experiment.points.map { ($0.engine, $0.coordinate("networkMs")?.canonical ?? "") })
+        #expect(network == ["async": "0", "sim": "10"])
+        #expect(!Self.page(experiment).contains("networkMs null"))
+    }
 }
 
 /// The machine-speed section marks a point only when the probe and the throughput moved together.

@@ -142,8 +142,11 @@ enum ModelBuilder {
             histograms: histograms, cells: drafts.map(\.cells), events: events, referenceCells: referenceCells)
     }
 
+    /// The cell's value on `axis`: the stored parameter; else the default of a parameter that cells store only away
+    /// from its default (`networkMs`); else the cell's concurrency for `concurrency`; else null.
     static func value(of axis: String, in cell: CellStatistics) -> JSONValue {
         if let value = cell.params[key: axis] { return JSONValue(value) }
+        if let name = ParameterName(rawValue: axis), !name.isStoredAtDefault { return JSONValue(name.defaultValue) }
         if axis == "concurrency" { return .number(Double(cell.cell.concurrency)) }
         return .null
     }
