@@ -223,4 +223,21 @@ struct MetastableReportTests {
         other.spec.answer?.analyses = []
         #expect(ChartPlanner.goodputChart(other) == nil)
     }
+
+    /// A treatment that neither recovered nor collapsed (goodput above half its level, never back to 90%) is
+    /// called degraded, with its goodput at the end against its level before the trigger.
+    @Test(.timeLimit(.minutes(1)))
+    func aDegradedTreatmentGivesItsGoodputAgainstItsLevel() throws {
+        var row = try #require(Analyses.recoveryRows(try Self.experiment()).first)
+        row.recoveries = row.recoveries.map { recovery in
+            var degraded = recovery
+            degraded.before = 500
+            degraded.tail = 400
+            degraded.seconds = .nan
+            return degraded
+        }
+        #expect(row.outcome == .neither)
+        let finding = Analyses.recoveryFinding("throttle", [row])
+        #expect(finding.contains("goodput over the last 2 s 400 req/s against 500 before the trigger: degraded"))
+    }
 }

@@ -227,7 +227,10 @@ extension Analyses {
             case .neither:
                 parts.append(
                     "\(engine) neither recovered nor stayed collapsed in most repetitions (recovered in "
-                        + "\(row.recoveredCount), collapsed in \(row.collapsedCount) of \(row.repetitions))")
+                        + "\(row.recoveredCount), collapsed in \(row.collapsedCount) of \(row.repetitions); goodput "
+                        + "over the last 2 s \(medianAndRange(row.recoveries.map(\.tail), Format.rate)) req/s against "
+                        + "\(medianAndRange(row.recoveries.map(\.before), Format.rate)) before the trigger: degraded, "
+                        + "above half of that level, but no 1 s window came back to 90% of it)")
             case .noLevel:
                 parts.append(
                     "\(engine) had no goodput before the trigger in most repetitions, so nothing to recover to "

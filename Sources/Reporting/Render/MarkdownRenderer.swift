@@ -250,16 +250,16 @@ struct MarkdownRenderer {
         return out
     }
 
-    /// The page's findings: from the spec's `answer` when it has one (the question's metrics, then its named
-    /// analyses), else the generic throughput and error figures.
+    /// The page's findings: from the spec's `answer` when it has one (its named analyses, written for the question,
+    /// first; then the question's metrics compared by treatment), else the generic throughput and error figures.
     func findings(for experiment: ExperimentModel) -> [String] {
         let answer = experiment.answer
         let view = AnswerView(experiment: experiment, answer: answer)
-        var out = AnswerFindings.sentences(view)
+        var out = answer.analyses.flatMap { Analyses.output($0, view).findings }
+        out += AnswerFindings.sentences(view)
         if let first = answer.metrics.first.flatMap(Metric.named) {
             out += AnswerFindings.peakSentence(view, metric: first)
         }
-        for name in answer.analyses { out += Analyses.output(name, view).findings }
         if let simulation = SimulationComparison.finding(experiment, brief: true) { out.append(simulation) }
         return out.isEmpty ? ["No comparison: fewer than two treatments were measured at any point."] : out
     }
