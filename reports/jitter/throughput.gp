@@ -27,9 +27,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=null, networ…', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=null, networkS…'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=0, networkSd…', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=0, networkSdMs…', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -48,9 +48,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=null,…', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…', \
-     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=null, n…'
+plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=0, ne…', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=0, netw…', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -69,9 +69,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=null, networ…', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=null, networkS…'
+plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=0, networkSd…', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=0, networkSdMs…', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -90,9 +90,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 9 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=null, netwo…', \
-     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=null, network…'
+plot data index 9 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=0, networkS…', \
+     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=0, networkSdM…', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -111,9 +111,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=null…', \
-     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…', \
-     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=null, …'
+plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=0, n…', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=0, net…', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -132,9 +132,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=null, networ…', \
-     data index 16 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…', \
-     data index 17 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=null, networkS…'
+plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=0, networkSd…', \
+     data index 16 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=0, networkSdMs…', \
+     data index 17 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -153,9 +153,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 18 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=null,…', \
-     data index 19 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…', \
-     data index 20 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=null, n…'
+plot data index 18 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=0, ne…', \
+     data index 19 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=0, netw…', \
+     data index 20 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -174,9 +174,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 21 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=null, networ…', \
-     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…', \
-     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=null, networkS…'
+plot data index 21 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=0, networkSd…', \
+     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=0, networkSdMs…', \
+     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -195,9 +195,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 24 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=null, netwo…', \
-     data index 25 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…', \
-     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=null, network…'
+plot data index 24 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=0, networkS…', \
+     data index 25 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=0, networkSdM…', \
+     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -216,9 +216,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 27 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=null…', \
-     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…', \
-     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=null, …'
+plot data index 27 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=0, n…', \
+     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=0, net…', \
+     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…'
 unset multiplot
 set terminal pngcairo size 2400,1120 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
@@ -242,9 +242,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=null, networ…', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=null, networkS…'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=0, networkSd…', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=0, networkSdMs…', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -263,9 +263,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=null,…', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…', \
-     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=null, n…'
+plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=0, ne…', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=0, netw…', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -284,9 +284,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=null, networ…', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=null, networkS…'
+plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=0, networkSd…', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=0, networkSdMs…', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -305,9 +305,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 9 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=null, netwo…', \
-     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=null, network…'
+plot data index 9 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=0, networkS…', \
+     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=0, networkSdM…', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -326,9 +326,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=null…', \
-     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…', \
-     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=null, …'
+plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=0, n…', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=0, net…', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -347,9 +347,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=null, networ…', \
-     data index 16 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…', \
-     data index 17 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=null, networkS…'
+plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=0, networkSd…', \
+     data index 16 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=0, networkSdMs…', \
+     data index 17 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -368,9 +368,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 18 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=null,…', \
-     data index 19 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…', \
-     data index 20 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=null, n…'
+plot data index 18 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=0, ne…', \
+     data index 19 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=0, netw…', \
+     data index 20 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -389,9 +389,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 21 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=null, networ…', \
-     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…', \
-     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=null, networkS…'
+plot data index 21 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=0, networkSd…', \
+     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=0, networkSdMs…', \
+     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -410,9 +410,9 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 24 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=null, netwo…', \
-     data index 25 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…', \
-     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=null, network…'
+plot data index 24 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=0, networkS…', \
+     data index 25 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=0, networkSdM…', \
+     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -431,8 +431,8 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 27 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=null…', \
-     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…', \
-     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=null, …'
+plot data index 27 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=0, n…', \
+     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=0, net…', \
+     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…'
 unset multiplot
 unset output

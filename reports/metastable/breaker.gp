@@ -24,7 +24,7 @@ set title 'breaker state'
 set xlabel ''
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:16.3595037]
+set xrange [0:15.3325837]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
 plot data index 0 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 1 title 'async, backoff=full, budget=none, breaker=o…', \
@@ -44,7 +44,7 @@ set title 'injected error rate'
 set xlabel 'time since the cell started (s)'
 set ylabel 'injected error rate (fraction)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:16.3595037]
+set xrange [0:15.3325837]
 set yrange [-0.05:1.05]
 plot data index 2 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
 unset multiplot
@@ -67,7 +67,7 @@ set title 'breaker state'
 set xlabel ''
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:16.3595037]
+set xrange [0:15.3325837]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
 plot data index 0 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 1 title 'async, backoff=full, budget=none, breaker=o…', \
@@ -87,7 +87,7 @@ set title 'injected error rate'
 set xlabel 'time since the cell started (s)'
 set ylabel 'injected error rate (fraction)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:16.3595037]
+set xrange [0:15.3325837]
 set yrange [-0.05:1.05]
 plot data index 2 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
 unset multiplot
