@@ -176,6 +176,43 @@ struct ChartDesignTests {
         if chart.panels.count > 1 { #expect(script.contains("set multiplot layout 2,1")) }
     }
 
+    /// The jitter page's crowd: live strategies, simulated ones with the live settings and simulated ones with the
+    /// AWS study's network, 15 lines. Split by strategy, no panel would compare strategies; split per engine and
+    /// setting, each panel is the AWS figure, a strategy keeps its colour in every panel, and a long panel title
+    /// (metric and setting) is written whole.
+    @Test func aCrowdedTreatmentChartKeepsEveryStrategyInEachPanel() throws {
+        let settings = [("async", "0", "200"), ("sim", "0", "200"), ("sim", "10", "2000")]
+        var groups: [ChartPlanner.Group] = []
+        for (engine, network, cap) in settings {
+            for strategy in Self.strategies {
+                let keys = [("engine", engine), ("backoff", strategy), ("networkMs", network), ("capMs", cap)]
+                groups.append(
+                    ChartPlanner.Group(
+                        title: keys.map { "\($0.0)=\($0.1)" }.joined(separator: ", "), engine: engine, engineIndex: 0,
+                        variant: groups.count, keys: keys.map { (name: $0.0, value: $0.1) }, points: [],
+                        color: ChartPalette.colors[groups.count % ChartPalette.colors.count]))
+            }
+        }
+        let parts = ChartPlanner.split(groups, lines: "backoff")
+        #expect(
+            parts.map(\.suffix) == [
+                "async, networkMs=0, capMs=200", "sim, networkMs=0, capMs=200", "sim, networkMs=10, capMs=2000",
+            ])
+        for part in parts {
+            #expect(part.groups.map(\.title) == Self.strategies.map { "backoff=\($0)" })
+            #expect(part.groups.map(\.color) == parts[0].groups.map(\.color))
+            #expect(Set(part.groups.map(\.color)).count == Self.strategies.count)
+        }
+        // Without a line coordinate to keep, the first coordinate that splits them does: the strategy.
+        #expect(ChartPlanner.split(groups).map(\.suffix) == Self.strategies.map { "backoff=\($0)" })
+
+        let title = "completion time: sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000"
+        let panels = (0..<3).map { _ in ChartPanel(title: title, xLabel: "concurrency", yLabel: "s", series: []) }
+        let chart = Chart(
+            name: "t", title: "t", heading: "t", caption: "t", panels: panels, size: (1800, 600), rows: 1)
+        #expect(GnuplotScript.script(for: chart, displayPath: "t.gp").contains("set title '\(title)'"))
+    }
+
     @Test func categoricalPanelsAreWrittenAsPointsWithBars() {
         let panel = ChartPanel(
             xLabel: "throttle", yLabel: "goodput", xTics: [(0, "off"), (1, "k:2")], categoricalX: true,

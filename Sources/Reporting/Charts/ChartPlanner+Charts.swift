@@ -124,8 +124,17 @@ extension ChartPlanner {
         let titles = metrics.map(\.title)
         let what =
             titles.count > 1 ? titles.dropLast().joined(separator: ", ") + " and " + titles.last! : titles[0]
+        let lineGroups = groups(experiment, xAxis: x)
+        let settings = split(lineGroups, lines: treatment).map(\.suffix)
         let layout =
-            metrics.count > 1 ? "Panels left to right: \(titles.joined(separator: ", "))." : "The panel shows \(what)."
+            if settings.count > 1 {
+                "One row of panels per metric (\(titles.joined(separator: ", "))), one column each for "
+                    + settings.joined(separator: "; ") + "."
+            } else if metrics.count > 1 {
+                "Panels left to right: \(titles.joined(separator: ", "))."
+            } else {
+                "The panel shows \(what)."
+            }
         let form =
             x == treatment
             ? "per \(treatment) value, as points side by side (categories are not joined)"
@@ -140,7 +149,7 @@ extension ChartPlanner {
             experiment, name: name,
             title: "\(experiment.name): \(what) " + (x == treatment ? "per \(treatment)" : "vs \(x) per \(treatment)"),
             heading: "\(what.prefix(1).uppercased() + what.dropFirst()) per \(treatment)",
-            caption: caption, metrics: metrics, axis: x, groups: groups(experiment, xAxis: x))
+            caption: caption, metrics: metrics, axis: x, groups: lineGroups, lines: treatment)
     }
 
     /// Client peak RSS and CPU per request against concurrency (log x; CPU on a log y axis).

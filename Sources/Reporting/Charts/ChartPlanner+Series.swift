@@ -208,20 +208,23 @@ extension ChartPlanner {
 
     /// Splits groups into sets of at most `maximumSeries`: by engine, else by another coordinate, else in runs.
     /// Each set comes with a panel-title suffix naming what it holds.
-    static func split(_ groups: [Group]) -> [(suffix: String, groups: [Group])] {
+    ///
+    /// With `lines` (a treatment chart's treatment), a panel keeps every line of one setting: the groups are split
+    /// by a coordinate other than `lines`, else by all of them at once (one panel per engine and setting, the AWS
+    /// form), and only then by `lines` itself. Split by all at once, a line is named by its `lines` value alone
+    /// and has that value's colour and point type in every panel.
+    static func split(_ groups: [Group], lines: String? = nil) -> [(suffix: String, groups: [Group])] {
         guard groups.count > maximumSeries else { return [("", groups)] }
         let names = groups.first?.keys.map(\.name) ?? []
-        for name in names {
-            var order: [String] = []
-            var parts: [String: [Group]] = [:]
-            for group in groups {
-                let value = group.keys.first { $0.name == name }?.value ?? ""
-                if parts[value] == nil { order.append(value) }
-                parts[value, default: []].append(group)
+        for name in names where name != lines {
+            if let parts = partition(groups, by: [name]) { return parts }
+        }
+        if let lines {
+            let others = names.filter { $0 != lines }
+            if others.count > 1, let parts = partition(groups, by: others) {
+                return restyled(parts, lines: lines)
             }
-            if order.count > 1, parts.values.allSatisfy({ $0.count <= maximumSeries }) {
-                return order.map { (name == "engine" ? $0 : "\(name)=\($0)", parts[$0]!) }
-            }
+            if let parts = partition(groups, by: [lines]) { return parts }
         }
         return stride(from: 0, to: groups.count, by: maximumSeries).map { start in
             let end = Swift.min(groups.count, start + maximumSeries)
@@ -229,10 +232,52 @@ extension ChartPlanner {
         }
     }
 
+    /// Groups partitioned by their values of `names`, in order of first appearance, each set named by the values
+    /// that differ between sets; nil unless that makes more than one set and none holds more than `maximumSeries`.
+    static func partition(_ groups: [Group], by names: [String]) -> [(suffix: String, groups: [Group])]? {
+        func values(_ group: Group) -> [String] {
+            names.map { name in group.keys.first { $0.name == name }?.value ?? "" }
+        }
+        var order: [[String]] = []
+        var parts: [[String]: [Group]] = [:]
+        for group in groups {
+            let key = values(group)
+            if parts[key] == nil { order.append(key) }
+            parts[key, default: []].append(group)
+        }
+        guard order.count > 1, parts.values.allSatisfy({ $0.count <= maximumSeries }) else { return nil }
+        let varying = names.indices.filter { index in Set(order.map { $0[index] }).count > 1 }
+        return order.map { key in
+            let suffix = varying.map { names[$0] == "engine" ? key[$0] : "\(names[$0])=\(key[$0])" }
+            return (suffix.joined(separator: ", "), parts[key]!)
+        }
+    }
+
+    /// Sets of groups that differ only in `lines`: each line named by its `lines` value, with that value's colour
+    /// and point type (in order of first appearance) in every set, so a strategy reads the same across panels.
+    static func restyled(
+        _ parts: [(suffix: String, groups: [Group])], lines: String
+    ) -> [(suffix: String, groups: [Group])] {
+        var index: [String: Int] = [:]
+        return parts.map { part in
+            let groups = part.groups.map { group in
+                var group = group
+                let value = group.keys.first { $0.name == lines }?.value ?? ""
+                let position = index[value] ?? index.count
+                index[value] = position
+                group.title = "\(lines)=\(value)"
+                group.color = ChartPalette.colors[position % ChartPalette.colors.count]
+                group.pointType = ChartPalette.pointTypes[position % ChartPalette.pointTypes.count]
+                return group
+            }
+            return (part.suffix, groups)
+        }
+    }
+
     /// Panels of one metric against `axis` (nil: per engine), split when crowded. On a categorical axis the series
     /// are points with bars, offset side by side within each category; on a numeric axis, lines with bars.
     static func metricPanels(
-        _ experiment: ExperimentModel, metric: PlotMetric, axis: String?, groups: [Group]
+        _ experiment: ExperimentModel, metric: PlotMetric, axis: String?, groups: [Group], lines: String? = nil
     ) -> [ChartPanel] {
         let (tics, categories): ([(value: Double, label: String)], [String: Int]?)
         if let axis {
@@ -249,7 +294,7 @@ extension ChartPlanner {
         } else {
             xLabel = "engine"
         }
-        let parts = split(groups)
+        let parts = split(groups, lines: lines)
         return parts.map { part in
             let count = part.groups.count
             // Side-by-side offsets within a category: at most 0.7 of the slot in all.
@@ -277,11 +322,12 @@ extension ChartPlanner {
     }
 
     /// A chart of `metrics` against `axis`: one row of panels per metric (or one row when nothing is split).
+    /// `lines`, if any, is the coordinate each panel must show every line of (see `split`).
     static func metricChart(
         _ experiment: ExperimentModel, name: String, title: String, heading: String, caption: String,
-        metrics: [PlotMetric], axis: String?, groups: [Group]
+        metrics: [PlotMetric], axis: String?, groups: [Group], lines: String? = nil
     ) -> Chart {
-        let rows = metrics.map { metricPanels(experiment, metric: $0, axis: axis, groups: groups) }
+        let rows = metrics.map { metricPanels(experiment, metric: $0, axis: axis, groups: groups, lines: lines) }
         let columns = rows.map(\.count).max() ?? 1
         let rowCount = columns == 1 ? 1 : rows.count
         var panels: [ChartPanel] = []

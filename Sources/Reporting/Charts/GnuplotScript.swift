@@ -107,11 +107,13 @@ enum GnuplotScript {
         // Stacked panels share their x axis: equal side margins keep the same x at the same place in each.
         let stacked = chart.rows > 1 && chart.columns == 1
         var block = 0
+        // A panel's title may fill its width: about 8 pixels a character at the 13-point font, at least 60.
+        let titleLimit = max(60, chart.size.width / chart.columns / 8)
         for panel in chart.panels {
             out += "unset logscale\nset autoscale\nset offsets 0, 0, 0, 0\nset xtics autofreq\nset ytics autofreq\n"
             out += "set grid back lc rgb '#dddddd'\nset border 3\nset xtics nomirror\nset ytics nomirror\n"
             if stacked { out += "set lmargin 14\nset rmargin 4\n" }
-            out += "set title \(quote(multi ? shorten(panel.title, 60) : shorten(chart.title, 90)))\n"
+            out += "set title \(quote(multi ? shorten(panel.title, titleLimit) : shorten(chart.title, 90)))\n"
             out += "set xlabel \(quote(shorten(panel.xLabel, 70)))\nset ylabel \(quote(shorten(panel.yLabel, 60)))\n"
             // The legend goes below the plot, where it can never cover data.
             out += "set key below Left reverse nobox spacing 1.1\n"
