@@ -45,21 +45,31 @@ public enum StableHash {
         return SplitMix64.mix(h)
     }
 
-    /// `hash(String(value))` without building the string: FNV-1a over the decimal digits (and a leading `-`).
+    /// `hash(String(value))` without building the string: FNV-1a over the decimal digits (and a leading `-`). The
+    /// digits come out least significant first (a division by the constant 10 is a multiplication), 4 bits each in
+    /// two words, and are hashed most significant first.
     public static func hash(decimal value: Int64, seed: UInt64 = 0) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
-        func add(_ byte: UInt8) {
-            h ^= UInt64(byte)
+        if value < 0 {
+            h ^= UInt64(UInt8(ascii: "-"))
             h &*= 0x0000_0100_0000_01B3
         }
-        if value < 0 { add(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var divisor: UInt64 = 1
-        while magnitude / divisor >= 10 { divisor *= 10 }
-        while divisor > 0 {
-            add(UInt8(ascii: "0") + UInt8(magnitude / divisor))
-            magnitude %= divisor
-            divisor /= 10
+        // At most 19 digits (Int64.min's magnitude): 16 in `low`, the rest in `high`.
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        var count: UInt64 = 0
+        repeat {
+            let (quotient, digit) = magnitude.quotientAndRemainder(dividingBy: 10)
+            if count < 16 { low |= digit << (4 * count) } else { high |= digit << (4 * (count - 16)) }
+            count += 1
+            magnitude = quotient
+        } while magnitude > 0
+        while count > 0 {
+            count -= 1
+            let digit = count < 16 ? (low >> (4 * count)) & 0xF : (high >> (4 * (count - 16))) & 0xF
+            h ^= UInt64(UInt8(ascii: "0")) + digit
+            h &*= 0x0000_0100_0000_01B3
         }
         return SplitMix64.mix(h)
     }
@@ -84,6 +94,13 @@ public enum StableHash {
     /// `combine` of four values, without the variadic call's array.
     public static func combine(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> UInt64 {
         step(step(step(step(combineSeed, a), b), c), d)
+    }
+
+    /// `combine(a, …, value)` from `combined = combine(a, …)`: the chain goes on by one value, so draws that share a
+    /// prefix (an attempt's fault, latency and `Retry-After`) hash it once.
+    @inline(__always)
+    public static func extend(_ combined: UInt64, with value: UInt64) -> UInt64 {
+        step(combined, value)
     }
 
     private static let combineSeed: UInt64 = 0x6A09_E667_F3BC_C908

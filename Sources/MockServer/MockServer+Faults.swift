@@ -1,9 +1,9 @@
 import AsyncPatterns
 
 extension MockServer {
-    private static let faultKindSalt: UInt64 = 0xFA17_0000_0000_0001
-    private static let latencySalt: UInt64 = 0x1A7E_0000_0000_0002
-    private static let retryAfterSalt: UInt64 = 0x4E7A_0000_0000_0003
+    fileprivate static let faultKindSalt: UInt64 = 0xFA17_0000_0000_0001
+    fileprivate static let latencySalt: UInt64 = 0x1A7E_0000_0000_0002
+    fileprivate static let retryAfterSalt: UInt64 = 0x4E7A_0000_0000_0003
     private static let arrivalSalt: UInt64 = 0xA441_0000_0000_0004
 
     /// Whether the server fails this attempt: a pure function of (seed, request id, attempt, error rate).
@@ -20,27 +20,54 @@ extension MockServer {
 
     /// The uniform draw in [0, 1) compared with the error rate.
     package static func failureUnit(seed: UInt64, idHash: UInt64, attempt: Int) -> Double {
-        SplitMix64.unitInterval(StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt))))
+        AttemptKey(seed: seed, idHash: idHash, attempt: attempt).failureUnit
     }
 
     package static func faultKind(
         seed: UInt64, idHash: UInt64, attempt: Int, mix: MockServerConfiguration.FaultMix
     ) -> MockServerConfiguration.FaultKind {
-        let bits = StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt)), faultKindSalt)
-        return mix.pick(unit: SplitMix64.unitInterval(bits))
-    }
-
-    /// The generator of a request's latency draw.
-    package static func latencyGenerator(seed: UInt64, idHash: UInt64, attempt: Int) -> SplitMix64 {
-        SplitMix64(seed: StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt)), latencySalt))
+        AttemptKey(seed: seed, idHash: idHash, attempt: attempt).faultKind(mix: mix)
     }
 
     /// The `Retry-After` seconds of a 429 or an over-capacity 503: uniform in `range`, a pure function of (seed,
     /// request id, attempt).
     package static func retryAfterSeconds(seed: UInt64, idHash: UInt64, attempt: Int, range: ClosedRange<Int>) -> Int {
-        let span = UInt64(range.upperBound - range.lowerBound + 1)
-        let bits = StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt)), retryAfterSalt)
-        return range.lowerBound + Int(bits % span)
+        AttemptKey(seed: seed, idHash: idHash, attempt: attempt).retryAfterSeconds(range: range)
+    }
+
+    /// Every draw the server makes for one attempt — whether it fails, its fault kind, its latency, its
+    /// `Retry-After` — from one hash of (seed, request id hash, attempt), each draw extending it with its own salt.
+    /// The live server and the simulation both decide through it.
+    package struct AttemptKey {
+        /// `StableHash.combine(seed, idHash, attempt)`.
+        let bits: UInt64
+
+        @inline(__always)
+        package init(seed: UInt64, idHash: UInt64, attempt: Int) {
+            bits = StableHash.combine(seed, idHash, UInt64(bitPattern: Int64(attempt)))
+        }
+
+        /// The uniform draw in [0, 1) compared with the error rate.
+        @inline(__always)
+        package var failureUnit: Double { SplitMix64.unitInterval(bits) }
+
+        /// The fault kind a failing attempt gets from `mix`.
+        @inline(__always)
+        package func faultKind(mix: MockServerConfiguration.FaultMix) -> MockServerConfiguration.FaultKind {
+            mix.pick(unit: SplitMix64.unitInterval(StableHash.extend(bits, with: MockServer.faultKindSalt)))
+        }
+
+        /// The generator of the attempt's latency draw.
+        @inline(__always)
+        package var latencyGenerator: SplitMix64 {
+            SplitMix64(seed: StableHash.extend(bits, with: MockServer.latencySalt))
+        }
+
+        /// The `Retry-After` seconds, uniform in `range`.
+        package func retryAfterSeconds(range: ClosedRange<Int>) -> Int {
+            let span = UInt64(range.upperBound - range.lowerBound + 1)
+            return range.lowerBound + Int(StableHash.extend(bits, with: MockServer.retryAfterSalt) % span)
+        }
     }
 
     /// The identity hash of a request that carries no id: its arrival number.

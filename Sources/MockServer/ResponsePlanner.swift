@@ -124,17 +124,16 @@ enum ResponsePlanner {
     /// The fault and delay of an admitted request: pure functions of (seed, identity, attempt) under `plan`.
     static func service(route: Route, head: HTTPRequestHead, query: Substring, plan: RequestPlan) -> Service {
         let (idHash, attempt) = identity(head: head, query: query, arrival: plan.arrival)
+        let key = MockServer.AttemptKey(seed: plan.seed, idHash: idHash, attempt: attempt)
         var fault: MockServerConfiguration.FaultKind?
-        if plan.errorRate > 0,
-            MockServer.failureUnit(seed: plan.seed, idHash: idHash, attempt: attempt) < plan.errorRate
-        {
-            fault = MockServer.faultKind(seed: plan.seed, idHash: idHash, attempt: attempt, mix: plan.faults)
+        if plan.errorRate > 0, key.failureUnit < plan.errorRate {
+            fault = key.faultKind(mix: plan.faults)
         }
         var delay: Int64
         if case .delay(let nanoseconds) = route {
             delay = nanoseconds
         } else {
-            var generator = MockServer.latencyGenerator(seed: plan.seed, idHash: idHash, attempt: attempt)
+            var generator = key.latencyGenerator
             delay = plan.latency.sampleNanoseconds(using: &generator)
         }
         if fault == .spike {

@@ -63,10 +63,9 @@ struct EventQueue {
     private var occupied: [UInt64]
     /// Events held in the ring.
     private var ringCount = 0
-    /// The ring's nodes: an event and the next node of its slot's list (-1 at the end).
-    private var nodes: [Event] = []
-    private var links: [Int32] = []
-    /// The first free node, or -1; free nodes are chained through `links`.
+    /// The ring's nodes: an event and the next node of its slot's list, 32 bytes each, two to a cache line.
+    private var nodes: AlignedTable<RingNode>
+    /// The first free node, or -1; free nodes are chained through their `next`.
     private var freeNode: Int32 = -1
     private var nextSequence: UInt32 = 0
 
@@ -77,8 +76,7 @@ struct EventQueue {
     init(capacity: Int) {
         heads = Array(repeating: -1, count: Self.ringSize)
         occupied = Array(repeating: 0, count: Self.ringSize / 64)
-        nodes.reserveCapacity(capacity)
-        links.reserveCapacity(capacity)
+        nodes = AlignedTable(capacity: capacity)
     }
 
     /// Whether no event is pending.
@@ -118,13 +116,11 @@ struct EventQueue {
         let node: Int32
         if freeNode >= 0 {
             node = freeNode
-            freeNode = links[Int(node)]
-            nodes[Int(node)] = event
-            links[Int(node)] = heads[slot]
+            freeNode = nodes[Int(node)].next
+            nodes[Int(node)] = RingNode(event: event, next: heads[slot])
         } else {
             node = Int32(nodes.count)
-            nodes.append(event)
-            links.append(heads[slot])
+            nodes.append(RingNode(event: event, next: heads[slot]))
         }
         heads[slot] = node
         occupied[slot >> 6] |= 1 << UInt64(slot & 63)
@@ -181,14 +177,20 @@ struct EventQueue {
         heads[slot] = -1
         occupied[slot >> 6] &= ~(1 << UInt64(slot & 63))
         while node >= 0 {
-            near.push(nodes[Int(node)])
-            let next = links[Int(node)]
-            links[Int(node)] = freeNode
+            near.push(nodes[Int(node)].event)
+            let next = nodes[Int(node)].next
+            nodes[Int(node)].next = freeNode
             freeNode = node
             node = next
             ringCount -= 1
         }
     }
+}
+
+/// A ring node: an event, and the next node of its ring slot's list (or of the free list), -1 at the end.
+struct RingNode {
+    var event: Event
+    var next: Int32
 }
 
 /// A 4-ary min-heap of events keyed by (time, sequence number). Storage grows to the most events held at once and is

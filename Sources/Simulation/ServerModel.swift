@@ -64,12 +64,10 @@ struct ServerModel {
     func service(idHash: UInt64, attempt: Int32, atNs: Int64) -> Service {
         let effective = unscheduled ?? settings.effective(elapsed: atNs)
         let seed = configuration.seed
-        let attempt = Int(attempt)
+        let key = MockServer.AttemptKey(seed: seed, idHash: idHash, attempt: Int(attempt))
         var fault: MockServerConfiguration.FaultKind?
-        if effective.errorRate > 0,
-            MockServer.failureUnit(seed: seed, idHash: idHash, attempt: attempt) < effective.errorRate
-        {
-            fault = MockServer.faultKind(seed: seed, idHash: idHash, attempt: attempt, mix: effective.faults)
+        if effective.errorRate > 0, key.failureUnit < effective.errorRate {
+            fault = key.faultKind(mix: effective.faults)
         }
         var delayNs: Int64
         if case .fixed = effective.latency {
@@ -77,7 +75,7 @@ struct ServerModel {
             var unused = SplitMix64(seed: 0)
             delayNs = effective.latency.sampleNanoseconds(using: &unused)
         } else {
-            var generator = MockServer.latencyGenerator(seed: seed, idHash: idHash, attempt: attempt)
+            var generator = key.latencyGenerator
             delayNs = effective.latency.sampleNanoseconds(using: &generator)
         }
         if fault == .spike { delayNs += spikeNs }

@@ -28,8 +28,10 @@ public enum Simulation {
         var policy: ResiliencePolicy<VirtualClock>?
         if let resilience, resilience != .none {
             // Retry-After dates resolve against a fixed wall clock; the server sends whole seconds anyway.
+            // The simulation runs on one thread: the policy takes no lock.
             policy = try ResiliencePolicy(
-                configuration: resilience, seed: seed, clock: clock, wallClock: .fixed(.zero))
+                configuration: resilience, seed: seed, clock: clock, wallClock: .fixed(.zero),
+                confinedToOneThread: true)
         }
         var simulator = Simulator(
             configuration: configuration, server: ServerModel(server), policy: policy, clock: clock,

@@ -6,9 +6,10 @@ import AsyncPatterns
 extension Simulator {
     /// Asks the policy to admit the slot's current attempt, then sends it, or ends the request.
     mutating func begin(_ slot: Int32) {
-        if let policy {
+        if let policy = unretainedPolicy {
             let (requestID, attempt) = (slots[Int(slot)].requestID, slots[Int(slot)].attempt)
-            if case .reject(let errorClass) = policy.admit(requestID: requestID, attempt: attempt) {
+            let admission = policy._withUnsafeGuaranteedRef { $0.admit(requestID: requestID, attempt: attempt) }
+            if case .reject(let errorClass) = admission {
                 emitUnsent(slot, errorClass, atNs: nowNs)
                 finish(slot)
                 return
@@ -59,12 +60,10 @@ extension Simulator {
             endNs = deadlineNs
             answer = ServerModel.Answer(status: 0, errorClass: .timeout, retryAfterSeconds: -1)
         }
-        slots.withUnsafeMutableBufferPointer { buffer in
-            buffer[index].endNs = endNs
-            buffer[index].status = answer.status
-            buffer[index].errorClass = answer.errorClass
-            buffer[index].retryAfterSeconds = answer.retryAfterSeconds
-        }
+        slots[index].endNs = endNs
+        slots[index].status = answer.status
+        slots[index].errorClass = answer.errorClass
+        slots[index].retryAfterSeconds = answer.retryAfterSeconds
         queue.schedule(.attemptEnd, atNs: endNs, slot: slot, token: token)
     }
 
@@ -81,7 +80,7 @@ extension Simulator {
     /// Reports the ended attempt to the policy and carries out its decision.
     mutating func attemptEnded(_ slot: Int32) {
         let index = Int(slot)
-        guard let policy else {
+        guard let policy = unretainedPolicy else {
             emit(slot, isFinal: true)
             finish(slot)
             return
@@ -91,7 +90,10 @@ extension Simulator {
             errorClass: current.errorClass, status: Int(current.status),
             duration: .nanoseconds(current.endNs - current.startNs),
             retryAfter: current.retryAfterSeconds >= 0 ? String(current.retryAfterSeconds) : nil)
-        switch policy.complete(requestID: current.requestID, attempt: current.attempt, outcome: outcome) {
+        let decision = policy._withUnsafeGuaranteedRef {
+            $0.complete(requestID: current.requestID, attempt: current.attempt, outcome: outcome)
+        }
+        switch decision {
         case .finish:
             emit(slot, isFinal: true)
             finish(slot)

@@ -119,16 +119,15 @@ extension Simulator {
         }
         // The live engines send the decimal id as `X-Request-Id`; the server hashes that text.
         let idHash = StableHash.hash(decimal: Int64(requestID))
-        slots.withUnsafeMutableBufferPointer { buffer in
-            buffer[Int(index)].requestID = requestID
-            buffer[Int(index)].idHash = idHash
-            buffer[Int(index)].intendedNs = intendedNs
-            buffer[Int(index)].attempt = 1
-            buffer[Int(index)].worker = worker
-            buffer[Int(index)].isWarmup = isWarmup
-            buffer[Int(index)].awaiting = false
-            buffer[Int(index)].waitingForGate = false
-        }
+        let at = Int(index)
+        slots[at].requestID = requestID
+        slots[at].idHash = idHash
+        slots[at].intendedNs = intendedNs
+        slots[at].attempt = 1
+        slots[at].worker = worker
+        slots[at].isWarmup = isWarmup
+        slots[at].awaiting = false
+        slots[at].waitingForGate = false
         return index
     }
 

@@ -1,3 +1,4 @@
+import AsyncPatterns
 import Synchronization
 
 /// A clock whose time moves only when the simulator advances it: virtual nanoseconds since the simulation began.
@@ -61,11 +62,10 @@ public final class VirtualClock: Clock, Sendable {
         }
     }
 
-    /// A duration in whole nanoseconds (truncated toward zero), saturating at the bounds of `Int64`. One 128-bit
-    /// division of its attoseconds: `components` would take two.
+    /// A duration in whole nanoseconds (truncated toward zero), saturating at the bounds of `Int64`.
     @inline(__always)
     static func nanoseconds(_ duration: Swift.Duration) -> Int64 {
-        Int64(clamping: duration.attoseconds / 1_000_000_000)
+        duration.wholeNanoseconds
     }
 }
 

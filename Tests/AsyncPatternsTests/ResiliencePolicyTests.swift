@@ -56,7 +56,9 @@ struct ResiliencePolicyTests {
         #expect(policy.drainEvents().isEmpty)
     }
 
-    @Test func breakerGoesClosedOpenHalfOpenClosedOverAScriptedOutage() throws {
+    /// Also with the policy confined to one thread (no lock, as the simulation runs it): the same decisions.
+    @Test(arguments: [false, true])
+    func breakerGoesClosedOpenHalfOpenClosedOverAScriptedOutage(confinedToOneThread: Bool) throws {
         let clock = ManualClock()
         let configuration = try decodeConfiguration(
             """
@@ -64,7 +66,8 @@ struct ResiliencePolicyTests {
              "breaker": {"window": "count", "windowSize": 10, "minimumCalls": 5, "failureRate": 0.5,
                          "openMs": 1000, "halfOpenProbes": 2}}
             """)
-        let policy = try ResiliencePolicy(configuration: configuration, seed: 9, clock: clock)
+        let policy = try ResiliencePolicy(
+            configuration: configuration, seed: 9, clock: clock, confinedToOneThread: confinedToOneThread)
         var healthy = true
         let server: (Int64, Int32) -> AttemptOutcome = { _, _ in healthy ? okOutcome : unavailable }
         var requestID: Int64 = 0

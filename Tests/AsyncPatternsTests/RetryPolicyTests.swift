@@ -55,6 +55,33 @@ struct RetryPolicyTests {
         #expect(!custom.isRetryable(outcome(.cancelled, 0)))
     }
 
+    @Test func changingTheRetryableStatusesChangesWhatIsRetried() {
+        var custom = RetryPolicy(retryableClasses: [.timeout], retryableStatuses: [409])
+        custom.retryableStatuses = [408, 425]
+        #expect(!custom.isRetryable(outcome(.http4xx, 409)))
+        #expect(custom.isRetryable(outcome(.http4xx, 408)))
+        #expect(custom.isRetryable(outcome(.http4xx, 425)))
+        custom.retryableStatuses.insert(409)
+        #expect(custom.isRetryable(outcome(.http4xx, 409)))
+    }
+
+    /// Whole nanoseconds truncate toward zero and saturate, on both sides of 9.2 s, where the conversion changes
+    /// from a 64-bit to a 128-bit division.
+    static let wholeNanosecondCases: [(Duration, Int64)] = [
+        (.nanoseconds(1234), 1234), (.nanoseconds(-1), -1), (.seconds(9), 9_000_000_000),
+        (.seconds(10), 10_000_000_000), (.seconds(-10), -10_000_000_000),
+        (Duration(secondsComponent: 0, attosecondsComponent: 1_999_999_999), 1),
+        (Duration(secondsComponent: 0, attosecondsComponent: -1_999_999_999), -1),
+        (Duration(secondsComponent: 12, attosecondsComponent: 999_999_999_999_999_999), 12_999_999_999),
+        (Duration(secondsComponent: -12, attosecondsComponent: -999_999_999_999_999_999), -12_999_999_999),
+        (.seconds(Int64.max), .max), (.seconds(Int64.min), .min),
+    ]
+
+    @Test(arguments: wholeNanosecondCases)
+    func wholeNanosecondsTruncateAndSaturate(duration: Duration, nanoseconds: Int64) {
+        #expect(duration.wholeNanoseconds == nanoseconds)
+    }
+
     @Test func maxAttemptsCountsTheFirstAttempt() {
         let failure = outcome(.http5xx, 503)
         #expect(

@@ -15,9 +15,19 @@ struct StableHashTests {
         #expect(StableHash.hash("12345") == 0x5820_A421_F9E0_AB69)
     }
 
-    @Test(arguments: [Int64(0), 7, 10, 99, 12345, 1_000_000, Int64.max, -1, -42, Int64.min])
+    @Test(arguments: [
+        Int64(0), 7, 10, 99, 12345, 1_000_000, 1_234_567_890_123_456, 12_345_678_901_234_567, Int64.max, -1, -42,
+        Int64.min,
+    ])
     func decimalHashIsTheHashOfTheText(value: Int64) {
         #expect(StableHash.hash(decimal: value) == StableHash.hash(String(value)))
         #expect(StableHash.hash(decimal: value, seed: 9) == StableHash.hash(String(value), seed: 9))
+    }
+
+    @Test func extendingACombinationIsCombiningOneValueMore() {
+        let (a, b, c, d): (UInt64, UInt64, UInt64, UInt64) = (1, 2, 3, 4)
+        #expect(StableHash.extend(StableHash.combine(a, b, c), with: d) == StableHash.combine(a, b, c, d))
+        #expect(StableHash.extend(StableHash.combine(a, b), with: c) == StableHash.combine(a, b, c))
+        #expect(StableHash.extend(StableHash.combine(a, b), with: c) != StableHash.combine(a, c, b))
     }
 }

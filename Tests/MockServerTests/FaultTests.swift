@@ -1,3 +1,4 @@
+import AsyncPatterns
 import Foundation
 import TestSupport
 import Testing
@@ -173,6 +174,25 @@ import Testing
             let counters = server.counters()
             #expect(counters.byStatus["200"] == 2, "the abandoned request was served all the same")
             #expect(counters.wasted == 1)
+        }
+    }
+
+    /// The server's draws for one attempt share one hash of (seed, id, attempt), each extended with its salt: they
+    /// must equal what the separate four-value hashes drew before, or every seeded result would change.
+    @Test func anAttemptKeyDrawsWhatTheSeparateHashesDrew() {
+        let mix = MockServerConfiguration.FaultMix(
+            status500: 1, status503: 1, status429: 1, spike: 1, reset: 1, hang: 1)
+        for (seed, id, attempt) in [(UInt64(42), "17", 1), (7, "r-3", 2), (0, "123456789", 5)] {
+            let idHash = StableHash.hash(id)
+            let key = MockServer.AttemptKey(seed: seed, idHash: idHash, attempt: attempt)
+            let bits = UInt64(attempt)
+            func salted(_ salt: UInt64) -> UInt64 { StableHash.combine(seed, idHash, bits, salt) }
+            #expect(key.failureUnit == SplitMix64.unitInterval(StableHash.combine(seed, idHash, bits)))
+            #expect(key.faultKind(mix: mix) == mix.pick(unit: SplitMix64.unitInterval(salted(0xFA17_0000_0000_0001))))
+            var generator = key.latencyGenerator
+            var expected = SplitMix64(seed: salted(0x1A7E_0000_0000_0002))
+            #expect(generator.next() == expected.next())
+            #expect(key.retryAfterSeconds(range: 1...30) == 1 + Int(salted(0x4E7A_0000_0000_0003) % 30))
         }
     }
 }

@@ -39,6 +39,10 @@ public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration ==
     public let limiter: ConcurrencyLimiter<C>?
     /// A `LimiterGate` over `limiter` with the configured acquire timeout, or nil without a limiter.
     public let gate: (any AttemptGate)?
+    /// `retryPolicy`, or a never-retrying placeholder when retries are off (`hasRetry` false): a non-optional
+    /// stored value is borrowed in place, where reading the optional copied it (three retains and releases a call).
+    private let retry: RetryPolicy
+    private let hasRetry: Bool
     private let retrySeed: UInt64
     private let throttleSeed: UInt64
     private let elapsed: Elapsed<C>
@@ -54,11 +58,18 @@ public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration ==
 
     /// Builds the policy; throws `ResilienceConfigurationError` when `configuration` does not validate.
     /// `seed` fixes all random draws, `clock` drives windows and open durations, `wallClock` resolves
-    /// `Retry-After` dates.
-    public init(configuration: ResilienceConfiguration, seed: UInt64, clock: C, wallClock: WallClock = .system) throws {
+    /// `Retry-After` dates. `confinedToOneThread`: the caller promises to use the policy from one thread at a time
+    /// (a simulation's event loop), so `admit` and `complete` take no lock; the limiter behind `gate` still locks.
+    public init(
+        configuration: ResilienceConfiguration, seed: UInt64, clock: C, wallClock: WallClock = .system,
+        confinedToOneThread: Bool = false
+    ) throws {
         try configuration.validate()
         self.configuration = configuration
-        self.retryPolicy = configuration.retry?.makePolicy()
+        let retryPolicy = configuration.retry?.makePolicy()
+        self.retryPolicy = retryPolicy
+        retry = retryPolicy ?? RetryPolicy(maxAttempts: 1)
+        hasRetry = retryPolicy != nil
         let limiter = configuration.limiter?.makeLimiter(clock: clock)
         self.limiter = limiter
         self.gate = limiter.map { LimiterGate(limiter: $0, acquireTimeout: configuration.limiter?.acquireTimeout) }
@@ -83,7 +94,7 @@ public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration ==
             throttle: AdaptiveThrottleStateMachine(configuration: throttle),
             breaker: CircuitBreakerStateMachine(configuration: breaker),
             budget: RetryBudgetStateMachine(configuration: budget))
-        self.state = LockedBox(initial)
+        self.state = LockedBox(initial, confinedToOneThread: confinedToOneThread)
     }
 
     /// Throttle, then breaker: `.proceed`, `.reject(.throttled)` or `.reject(.circuitOpen)`.
@@ -122,8 +133,8 @@ public final class ResiliencePolicy<C: Clock>: AttemptPolicy where C.Duration ==
         let early: Duration? = completeNeedsTime ? elapsed.now() : nil
         let success = outcome.errorClass.isSuccess
         let decision: RetryPolicy.Decision
-        if !success, let retryPolicy {
-            decision = retryPolicy.decide(
+        if !success, hasRetry {
+            decision = retry.decide(
                 attempt: Int(attempt), outcome: outcome, seed: mixSeed(retrySeed, UInt64(bitPattern: requestID)),
                 wallNow: wallClock.nowSinceEpoch)
         } else {
