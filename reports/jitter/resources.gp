@@ -49,8 +49,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [485.182609:7267.241]
-set ytics ('500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
+set yrange [580.104348:7988.3485]
+set ytics ('1000' 1000)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, b…', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSd…', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, b…', \
@@ -101,8 +101,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [485.182609:7267.241]
-set ytics ('500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
+set yrange [580.104348:7988.3485]
+set ytics ('1000' 1000)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, b…', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSd…', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, b…', \
