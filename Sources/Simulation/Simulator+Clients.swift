@@ -118,7 +118,7 @@ extension Simulator {
             slots.append(RequestSlot())
         }
         // The live engines send the decimal id as `X-Request-Id`; the server hashes that text.
-        let idHash = StableHash.hash(decimal: Int64(requestID))
+        let idHash = idHasher.hash(requestID)
         let at = Int(index)
         slots[at].requestID = requestID
         slots[at].idHash = idHash

@@ -38,6 +38,8 @@ struct Simulator {
     var freeSlots: [Int32] = []
     var samples: [AttemptSample] = []
     var eventsProcessed = 0
+    /// Hashes request ids as the server hashes their `X-Request-Id` text; ids come in order, so mostly one step.
+    var idHasher = StableHash.DecimalHasher()
 
     // Workers and the warm-up barrier.
     var warmedUp: [Bool]
@@ -112,6 +114,7 @@ struct Simulator {
         warmedUp = Array(repeating: false, count: workers)
         slots = AlignedTable(capacity: workers)
         samples.reserveCapacity(min(configuration.totalRequests + configuration.totalRequests / 2, 1 << 23))
+        HugePages.advise(&samples)
     }
 
     /// Runs the simulation to its end: every logical request handed out has its final sample.

@@ -24,6 +24,23 @@ struct StableHashTests {
         #expect(StableHash.hash(decimal: value, seed: 9) == StableHash.hash(String(value), seed: 9))
     }
 
+    /// Runs of consecutive ids (crossing 9→10, 99→100, …), jumps back and forth, negatives and the bounds.
+    @Test(arguments: [UInt64(0), 9])
+    func theDecimalHasherHashesAsHashDecimal(seed: UInt64) {
+        var values = Array(Int64(0)..<2_100)
+        values += [5, 5, 123_456_789, 123_456_790, 7, -1, -10, -9, 0, Int64.max, Int64.max - 1, Int64.min, 12]
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<500 {
+            values.append(Int64(bitPattern: generator.next() >> UInt64.random(in: 0..<64, using: &generator)))
+        }
+        values += Array(999_990..<1_000_020)
+        var hasher = StableHash.DecimalHasher(seed: seed)
+        for value in values {
+            #expect(hasher.hash(value) == StableHash.hash(decimal: value, seed: seed), "value \(value)")
+        }
+        #expect(hasher.hash(12345) == StableHash.hash("12345", seed: seed))
+    }
+
     @Test func extendingACombinationIsCombiningOneValueMore() {
         let (a, b, c, d): (UInt64, UInt64, UInt64, UInt64) = (1, 2, 3, 4)
         #expect(StableHash.extend(StableHash.combine(a, b, c), with: d) == StableHash.combine(a, b, c, d))
