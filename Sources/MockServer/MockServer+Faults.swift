@@ -8,31 +8,14 @@ extension MockServer {
 
     /// Whether the server fails this attempt: a pure function of (seed, request id, attempt, error rate).
     public static func shouldFail(seed: UInt64, requestID: String, attempt: Int, errorRate: Double) -> Bool {
-        failureUnit(seed: seed, idHash: StableHash.hash(requestID), attempt: attempt) < errorRate
+        AttemptKey(seed: seed, idHash: StableHash.hash(requestID), attempt: attempt).failureUnit < errorRate
     }
 
     /// The fault kind a failing attempt gets from `mix`: a pure function of (seed, request id, attempt, mix).
     public static func faultKind(
         seed: UInt64, requestID: String, attempt: Int, mix: MockServerConfiguration.FaultMix
     ) -> MockServerConfiguration.FaultKind {
-        faultKind(seed: seed, idHash: StableHash.hash(requestID), attempt: attempt, mix: mix)
-    }
-
-    /// The uniform draw in [0, 1) compared with the error rate.
-    package static func failureUnit(seed: UInt64, idHash: UInt64, attempt: Int) -> Double {
-        AttemptKey(seed: seed, idHash: idHash, attempt: attempt).failureUnit
-    }
-
-    package static func faultKind(
-        seed: UInt64, idHash: UInt64, attempt: Int, mix: MockServerConfiguration.FaultMix
-    ) -> MockServerConfiguration.FaultKind {
-        AttemptKey(seed: seed, idHash: idHash, attempt: attempt).faultKind(mix: mix)
-    }
-
-    /// The `Retry-After` seconds of a 429 or an over-capacity 503: uniform in `range`, a pure function of (seed,
-    /// request id, attempt).
-    package static func retryAfterSeconds(seed: UInt64, idHash: UInt64, attempt: Int, range: ClosedRange<Int>) -> Int {
-        AttemptKey(seed: seed, idHash: idHash, attempt: attempt).retryAfterSeconds(range: range)
+        AttemptKey(seed: seed, idHash: StableHash.hash(requestID), attempt: attempt).faultKind(mix: mix)
     }
 
     /// Every draw the server makes for one attempt — whether it fails, its fault kind, its latency, its

@@ -112,8 +112,8 @@ enum ResponsePlanner {
         var extraHeaders: [(String, String)] = []
         if let retryAfter {
             let (idHash, attempt) = identity(head: head, query: query, arrival: plan.arrival)
-            let seconds = MockServer.retryAfterSeconds(
-                seed: plan.seed, idHash: idHash, attempt: attempt, range: retryAfter)
+            let seconds = MockServer.AttemptKey(seed: plan.seed, idHash: idHash, attempt: attempt)
+                .retryAfterSeconds(range: retryAfter)
             extraHeaders.append(("Retry-After", String(seconds)))
         }
         return .status(503, "over capacity", extraHeaders: extraHeaders)
@@ -149,9 +149,8 @@ enum ResponsePlanner {
         contention: ContentionOutcome?
     ) -> PlannedResponse {
         func retryAfter() -> (String, String) {
-            let seconds = MockServer.retryAfterSeconds(
-                seed: plan.seed, idHash: service.idHash, attempt: service.attempt,
-                range: plan.rateLimit.retryAfterMinSeconds...plan.rateLimit.retryAfterMaxSeconds)
+            let seconds = MockServer.AttemptKey(seed: plan.seed, idHash: service.idHash, attempt: service.attempt)
+                .retryAfterSeconds(range: plan.rateLimit.retryAfterMinSeconds...plan.rateLimit.retryAfterMaxSeconds)
             return ("Retry-After", String(seconds))
         }
 

@@ -90,8 +90,8 @@ struct ServerModel {
         case .status500?: return Answer(status: 500, errorClass: .http5xx, retryAfterSeconds: -1)
         case .status503?: return Answer(status: 503, errorClass: .http5xx, retryAfterSeconds: -1)
         case .status429?:
-            let seconds = MockServer.retryAfterSeconds(
-                seed: configuration.seed, idHash: idHash, attempt: Int(attempt), range: rateLimitRange)
+            let seconds = MockServer.AttemptKey(seed: configuration.seed, idHash: idHash, attempt: Int(attempt))
+                .retryAfterSeconds(range: rateLimitRange)
             return Answer(status: 429, errorClass: .http429, retryAfterSeconds: Int32(clamping: seconds))
         case .reset?: return Answer(status: 0, errorClass: .reset, retryAfterSeconds: -1)
         case .hang?: return Answer(status: 0, errorClass: .timeout, retryAfterSeconds: -1)
@@ -107,8 +107,8 @@ struct ServerModel {
         guard let range = overloadRetryAfter else {
             return Answer(status: 503, errorClass: .http5xx, retryAfterSeconds: -1)
         }
-        let seconds = MockServer.retryAfterSeconds(
-            seed: configuration.seed, idHash: idHash, attempt: Int(attempt), range: range)
+        let seconds = MockServer.AttemptKey(seed: configuration.seed, idHash: idHash, attempt: Int(attempt))
+            .retryAfterSeconds(range: range)
         return Answer(status: 503, errorClass: .http5xx, retryAfterSeconds: Int32(clamping: seconds))
     }
 }

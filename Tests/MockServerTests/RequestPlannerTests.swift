@@ -88,8 +88,8 @@ import Testing
         #expect(response.status == status)
         #expect(Self.text(response) == #"{"status":\#(status),"error":"injected fault"}"#)
         if kind == .status429 {
-            let expected = MockServer.retryAfterSeconds(
-                seed: 42, idHash: StableHash.hash("r"), attempt: 1, range: 2...5)
+            let expected = MockServer.AttemptKey(seed: 42, idHash: StableHash.hash("r"), attempt: 1)
+                .retryAfterSeconds(range: 2...5)
             #expect(response.header("Retry-After") == String(expected))
         } else {
             #expect(response.header("Retry-After") == nil)
@@ -146,7 +146,8 @@ import Testing
         #expect(plain == .status(503, "over capacity"))
         #expect(plain.header("Retry-After") == nil)
         let drawn = ResponsePlanner.overCapacity(head: head, query: "", plan: Self.plan(), retryAfter: 1...30)
-        let expected = MockServer.retryAfterSeconds(seed: 42, idHash: StableHash.hash("r"), attempt: 2, range: 1...30)
+        let expected = MockServer.AttemptKey(seed: 42, idHash: StableHash.hash("r"), attempt: 2).retryAfterSeconds(
+            range: 1...30)
         #expect(drawn.status == 503)
         #expect(drawn.header("Retry-After") == String(expected))
     }
