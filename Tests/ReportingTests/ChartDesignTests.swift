@@ -210,7 +210,24 @@ struct ChartDesignTests {
         let panels = (0..<3).map { _ in ChartPanel(title: title, xLabel: "concurrency", yLabel: "s", series: []) }
         let chart = Chart(
             name: "t", title: "t", heading: "t", caption: "t", panels: panels, size: (1800, 600), rows: 1)
-        #expect(GnuplotScript.script(for: chart, displayPath: "t.gp").contains("set title '\(title)'"))
+        // Whole, in two lines: a 600-pixel column holds about 55 characters of the PNG's font.
+        #expect(
+            GnuplotScript.script(for: chart, displayPath: "t.gp").contains(
+                "set title 'completion time: sim, networkMs=10, networkSdMs=2,'.\"\\n\".'baseMs=5, capMs=2000'\n"))
+    }
+
+    /// A title too long for its panel wraps after ": " or ", " into at most three lines, the last one shortened;
+    /// each line stays a single-quoted literal.
+    @Test func aLongPanelTitleWrapsAndStaysQuoted() {
+        #expect(GnuplotScript.wrappedTitle("p99: async", limit: 20) == "'p99: async'")
+        #expect(GnuplotScript.wrappedTitle("metric: a=1, b=2, c=3", limit: 12) == #"'metric: a=1,'."\n".'b=2, c=3'"#)
+        let long = "m: " + (1...20).map { "name\($0)=value" }.joined(separator: ", ")
+        let wrapped = GnuplotScript.wrappedTitle(long, limit: 30)
+        let lines = wrapped.components(separatedBy: #"."\n"."#)
+        #expect(lines.count == 3)
+        #expect(lines.allSatisfy { $0.hasPrefix("'") && $0.hasSuffix("'") && $0.count <= 32 })
+        #expect(lines[2].hasSuffix("…'"))
+        #expect(GnuplotScript.wrappedTitle("it's: `id`, x", limit: 8) == #"'it''s:'."\n".'`id`, x'"#)
     }
 
     @Test func categoricalPanelsAreWrittenAsPointsWithBars() {
@@ -230,5 +247,7 @@ struct ChartDesignTests {
         #expect(!script.contains("lines"))
         #expect(script.contains("set xrange [-0.6:1.6]"))
         #expect(GnuplotScript.logTics(low: 2, high: 5).map(\.label) == ["2", "3", "4", "5"])
+        // Too many fine steps (600, 700, … 7000) for a range of less than two decades: 1-2-5, not one decade tick.
+        #expect(GnuplotScript.logTics(low: 580, high: 7988).map(\.label) == ["1000", "2000", "5000"])
     }
 }

@@ -224,6 +224,45 @@ struct MetastableReportTests {
         #expect(ChartPlanner.goodputChart(other) == nil)
     }
 
+    /// The breaker timeline draws the injected error rate under the breaker's state only when the rate changed; a
+    /// rate that stayed the same (metastable's trigger is a capacity drop, not errors) is named in the caption.
+    @Test(.timeLimit(.minutes(1)))
+    func theBreakerChartDrawsTheInjectedErrorRateOnlyWhenItChanges() throws {
+        var experiment = try Self.experiment()
+        let cell = try #require(experiment.cells.first?.first).cell.id
+        let transitions = [
+            EventRecord(tNs: Self.triggerStartNs, kind: .breakerTransition, detail: "closed->open"),
+            EventRecord(tNs: Self.recoveredNs, kind: .breakerTransition, detail: "open->closed"),
+        ]
+        experiment.events[cell, default: []] += transitions
+        let flat = try #require(ChartPlanner.breakerChart(experiment))
+        #expect(flat.panels.map(\.title) == ["breaker state"])
+        #expect(flat.caption.contains("The server's injected error rate was 0.0% throughout, so it is not drawn."))
+
+        experiment.events[cell] =
+            [
+                EventRecord(tNs: 0, kind: .injectedErrorRate, value: 0),
+                EventRecord(tNs: Self.triggerStartNs, kind: .injectedErrorRate, value: 0.5),
+            ] + transitions
+        let stepped = try #require(ChartPlanner.breakerChart(experiment))
+        #expect(stepped.panels.map(\.title) == ["breaker state", "injected error rate"])
+        #expect(!stepped.caption.contains("throughout"))
+    }
+
+    /// A chart that draws some points (the resources chart leaves the simulation out) names its series by what
+    /// varies among those points only.
+    @Test(.timeLimit(.minutes(1)))
+    func seriesOfSomePointsAreNamedByWhatVariesAmongThem() throws {
+        let experiment = try Self.experiment()
+        #expect(!ChartPlanner.constantAxes(experiment).contains("backoff"))
+        let isOff: (PointSummary) -> Bool = { $0.params[.backoff]?.description == "off" }
+        #expect(ChartPlanner.constantAxes(experiment, among: experiment.points.filter(isOff)).contains("backoff"))
+        let all = ChartPlanner.groups(experiment, xAxis: "concurrency")
+        #expect(all.contains { $0.title.contains("backoff=off") })
+        let off = ChartPlanner.groups(experiment, xAxis: "concurrency", include: isOff)
+        #expect(!off.isEmpty && off.allSatisfy { !$0.title.contains("backoff") }, "\(off.map(\.title))")
+    }
+
     /// A treatment that neither recovered nor collapsed (goodput above half its level, never back to 90%) is
     /// called degraded, with its goodput at the end against its level before the trigger.
     @Test(.timeLimit(.minutes(1)))

@@ -10,6 +10,8 @@ extension ChartPlanner {
             metrics.append(.goodput)
         }
         let groups = groups(experiment, xAxis: axis ?? ParameterName.concurrency.rawValue)
+        // Crowded panels split as the treatment chart's do: each panel keeps every line of the compared treatment.
+        let lines = treatmentAxes(experiment).first { $0 != axis }
         let what = metrics.count > 1 ? "throughput and goodput" : "throughput"
         let against = axis ?? "engine"
         let caption =
@@ -21,7 +23,7 @@ extension ChartPlanner {
         return metricChart(
             experiment, name: "throughput", title: "\(experiment.name): \(what) vs \(against)",
             heading: "\(what.prefix(1).uppercased() + what.dropFirst()) vs \(against)", caption: caption,
-            metrics: metrics, axis: axis, groups: groups)
+            metrics: metrics, axis: axis, groups: groups, lines: lines)
     }
 
     /// The hockey stick: p50 and p99 latency against the offered rate, one panel each.
@@ -158,7 +160,9 @@ extension ChartPlanner {
             experiment, name: "resources", title: "\(experiment.name): client memory and CPU vs concurrency",
             heading: "Memory and CPU vs concurrency",
             caption: "Left: the client's peak resident memory (the axis starts near the lowest value, not at 0). "
-                + "Right: the client's CPU time (user + system) over the cell divided by its logical requests.",
+                + "Right: the client's CPU time (user + system) over the cell divided by its logical requests."
+                + (experiment.points.contains(where: \.isSimulated)
+                    ? " Live cells only: the simulation (engine sim) has no process to measure." : ""),
             metrics: [.peakRSS, .cpuPerRequest], axis: ParameterName.concurrency.rawValue,
             // The simulation has no process to measure.
             groups: groups(experiment, xAxis: ParameterName.concurrency.rawValue) { !$0.isSimulated })

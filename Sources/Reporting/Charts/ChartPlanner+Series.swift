@@ -116,8 +116,9 @@ extension ChartPlanner {
         var grouped: [String: [PointSummary]] = [:]
         var meta: [String: Group] = [:]
         var variantCount: [String: Int] = [:]
-        let constant = constantAxes(experiment)
-        for point in experiment.points where include(point) {
+        let included = experiment.points.filter(include)
+        let constant = constantAxes(experiment, among: included)
+        for point in included {
             let others = point.coordinates.filter {
                 $0.name != xAxis && !alsoIgnore.contains($0.name) && !constant.contains($0.name)
             }

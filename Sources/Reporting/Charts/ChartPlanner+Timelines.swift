@@ -192,6 +192,14 @@ extension ChartPlanner {
                 ChartSeries(title: "injected by the server", style: .steps, color: "#666666", points: first.points)
             ]
         }
+        // A rate that never changed would be a flat line: it is named in the caption instead.
+        var constantRate: Double?
+        if let rate = injected.first?.points.first?.y,
+            injected.allSatisfy({ $0.points.allSatisfy { $0.y == rate } })
+        {
+            constantRate = rate
+            injected = []
+        }
         let range = (low: 0.0, high: end > 0 ? end * 1.02 : 1)
         var panels = [
             ChartPanel(
@@ -209,8 +217,11 @@ extension ChartPlanner {
             name: "breaker", title: "\(experiment.name): circuit breaker state over time", heading: "Breaker timeline",
             caption: "Circuit-breaker state over time, for each engine's cell with the most transitions"
                 + (injected.isEmpty
-                    ? "."
-                    : ", above the error rate the server injected, on the same time axis (one run each, no bars)."),
+                    ? " (one run each, no bars)."
+                    : ", above the error rate the server injected, on the same time axis (one run each, no bars).")
+                + (constantRate.map {
+                    " The server's injected error rate was \(Format.percent($0)) throughout, so it is not drawn."
+                } ?? ""),
             panels: panels, size: (960, panels.count > 1 ? 820 : 560), rows: panels.count)
     }
 

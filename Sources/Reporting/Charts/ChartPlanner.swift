@@ -110,11 +110,12 @@ enum ChartPlanner {
             && Set(experiment.points.map(\.concurrency)).count > 1
     }
 
-    /// Axes with one value across the whole experiment (left out of legend entries).
-    static func constantAxes(_ experiment: ExperimentModel) -> Set<String> {
+    /// Axes with one value across the experiment's points, or across `points` when given (a chart that draws some
+    /// of them): left out of legend entries.
+    static func constantAxes(_ experiment: ExperimentModel, among points: [PointSummary]? = nil) -> Set<String> {
         var constant: Set<String> = []
         for axis in experiment.varyingAxes
-        where Set(experiment.points.map { $0.coordinate(axis)?.canonical ?? "" }).count <= 1 {
+        where Set((points ?? experiment.points).map { $0.coordinate(axis)?.canonical ?? "" }).count <= 1 {
             constant.insert(axis)
         }
         return constant

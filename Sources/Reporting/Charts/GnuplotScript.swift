@@ -23,6 +23,34 @@ enum GnuplotScript {
         return String(line.prefix(limit - 1)) + "…"
     }
 
+    /// A title in at most `maximumLines` lines of at most `limit` characters, for a panel too narrow for it on one:
+    /// broken after a ": " or ", ", the last line shortened. Each line is a single-quoted literal, and they are
+    /// joined with the constant `"\n"`, so no user text leaves its quotes.
+    static func wrappedTitle(_ text: String, limit: Int, maximumLines: Int = 3) -> String {
+        let line = singleLine(text)
+        guard line.count > limit else { return quote(line) }
+        // Pieces that end where a line may break.
+        var pieces: [String] = []
+        var piece = ""
+        for character in line {
+            piece.append(character)
+            if piece.hasSuffix(": ") || piece.hasSuffix(", ") {
+                pieces.append(piece)
+                piece = ""
+            }
+        }
+        if !piece.isEmpty { pieces.append(piece) }
+        var lines: [String] = []
+        for piece in pieces {
+            if let last = lines.last, lines.count == maximumLines || (last + piece).trimmedRight.count <= limit {
+                lines[lines.count - 1] = last + piece
+            } else {
+                lines.append(piece)
+            }
+        }
+        return lines.map { quote(shorten($0.trimmedRight, limit)) }.joined(separator: ".\"\\n\".")
+    }
+
     /// A tic label: a quoted string in which `%` is doubled, because gnuplot reads tic labels as formats.
     static func quoteTic(_ text: String) -> String {
         quote(text.replacingOccurrences(of: "%", with: "%%"))
@@ -107,13 +135,17 @@ enum GnuplotScript {
         // Stacked panels share their x axis: equal side margins keep the same x at the same place in each.
         let stacked = chart.rows > 1 && chart.columns == 1
         var block = 0
-        // A panel's title may fill its width: about 8 pixels a character at the 13-point font, at least 60.
-        let titleLimit = max(60, chart.size.width / chart.columns / 8)
+        // A panel's title and legend fill its width less the y axis' margin (about 100 pixels): about 9 pixels a
+        // character in the PNG's 11-point font (the SVG's 13-point one is narrower). A longer title wraps.
+        let columnWidth = chart.size.width / chart.columns
+        let titleLimit = max(40, (columnWidth - 100) / 9)
+        let legendLimit = max(44, (columnWidth - 120) / 9)
         for panel in chart.panels {
             out += "unset logscale\nset autoscale\nset offsets 0, 0, 0, 0\nset xtics autofreq\nset ytics autofreq\n"
             out += "set grid back lc rgb '#dddddd'\nset border 3\nset xtics nomirror\nset ytics nomirror\n"
             if stacked { out += "set lmargin 14\nset rmargin 4\n" }
-            out += "set title \(quote(multi ? shorten(panel.title, titleLimit) : shorten(chart.title, 90)))\n"
+            out +=
+                "set title \(multi ? wrappedTitle(panel.title, limit: titleLimit) : quote(shorten(chart.title, 90)))\n"
             out += "set xlabel \(quote(shorten(panel.xLabel, 70)))\nset ylabel \(quote(shorten(panel.yLabel, 60)))\n"
             // The legend goes below the plot, where it can never cover data.
             out += "set key below Left reverse nobox spacing 1.1\n"
@@ -187,7 +219,7 @@ enum GnuplotScript {
                 case .lines:
                     clause += "using 1:2 with lines \(line)"
                 }
-                clause += " title \(quote(shorten(series.title, multi ? 44 : 64)))"
+                clause += " title \(quote(shorten(series.title, legendLimit)))"
                 clauses.append(clause)
                 block += 1
             }
@@ -217,8 +249,13 @@ enum GnuplotScript {
             }
             return values
         }
-        var values = tics([1, 2, 5])
-        if values.count < 4 { values = tics([1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9]) }
+        let coarse = tics([1, 2, 5])
+        var values = coarse
+        if values.count < 4 {
+            // Finer steps where they stay few enough to read; else the coarse ones, which are not as many as 4.
+            let fine = tics([1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9])
+            values = fine.count <= 9 ? fine : coarse
+        }
         if values.count < 2 {
             // Less than a factor of two: evenly spaced round values.
             let raw = (high - low) / 4
@@ -241,5 +278,14 @@ enum GnuplotScript {
         guard value >= 1, value == value.rounded(), value < 1e15 else { return false }
         let integer = Int64(value)
         return integer & (integer - 1) == 0
+    }
+}
+
+extension String {
+    /// The text without trailing spaces.
+    fileprivate var trimmedRight: String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
     }
 }
