@@ -18,7 +18,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'server calls: async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'server calls: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'calls the server received (count)'
 set key below Left reverse nobox spacing 1.1
@@ -41,7 +41,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'server calls: sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'server calls: sim, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'calls the server received (count)'
 set key below Left reverse nobox spacing 1.1
@@ -64,7 +64,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'server calls: sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
+set title 'server calls: sim, networkMs=10, networkSdMs=2,'."\n".'baseMs=5, capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'calls the server received (count)'
 set key below Left reverse nobox spacing 1.1
@@ -87,7 +87,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'completion time: async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'completion time: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'time to finish the cell''s work (s)'
 set key below Left reverse nobox spacing 1.1
@@ -110,7 +110,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'completion time: sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'completion time: sim, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'time to finish the cell''s work (s)'
 set key below Left reverse nobox spacing 1.1
@@ -133,7 +133,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'completion time: sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
+set title 'completion time: sim, networkMs=10, networkSdMs=2,'."\n".'baseMs=5, capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'time to finish the cell''s work (s)'
 set key below Left reverse nobox spacing 1.1
@@ -156,7 +156,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'highest attempt: async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'highest attempt: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
@@ -179,7 +179,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'highest attempt: sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'highest attempt: sim, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
@@ -202,7 +202,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'highest attempt: sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
+set title 'highest attempt: sim, networkMs=10, networkSdMs=2,'."\n".'baseMs=5, capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
@@ -230,7 +230,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'server calls: async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'server calls: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'calls the server received (count)'
 set key below Left reverse nobox spacing 1.1
@@ -253,7 +253,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'server calls: sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'server calls: sim, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'calls the server received (count)'
 set key below Left reverse nobox spacing 1.1
@@ -276,7 +276,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'server calls: sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
+set title 'server calls: sim, networkMs=10, networkSdMs=2,'."\n".'baseMs=5, capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'calls the server received (count)'
 set key below Left reverse nobox spacing 1.1
@@ -299,7 +299,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'completion time: async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'completion time: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'time to finish the cell''s work (s)'
 set key below Left reverse nobox spacing 1.1
@@ -322,7 +322,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'completion time: sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'completion time: sim, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'time to finish the cell''s work (s)'
 set key below Left reverse nobox spacing 1.1
@@ -345,7 +345,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'completion time: sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
+set title 'completion time: sim, networkMs=10, networkSdMs=2,'."\n".'baseMs=5, capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'time to finish the cell''s work (s)'
 set key below Left reverse nobox spacing 1.1
@@ -368,7 +368,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'highest attempt: async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'highest attempt: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
@@ -391,7 +391,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'highest attempt: sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200'
+set title 'highest attempt: sim, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
@@ -414,7 +414,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'highest attempt: sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
+set title 'highest attempt: sim, networkMs=10, networkSdMs=2,'."\n".'baseMs=5, capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1

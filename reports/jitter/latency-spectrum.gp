@@ -26,11 +26,11 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:2500]
-set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:350.859083]
-plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2…', \
-     data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, …', \
-     data index 2 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5,…'
+set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500)
+set yrange [1.73913043:680.013029]
+plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
+     data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
+     data index 2 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -48,11 +48,11 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:2500]
-set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:350.859083]
-plot data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2…', \
-     data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, …', \
-     data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5,…'
+set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500)
+set yrange [1.73913043:680.013029]
+plot data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
+     data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
+     data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
 unset multiplot
 set terminal pngcairo size 1280,600 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'latency-spectrum.png'
@@ -75,11 +75,11 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:2500]
-set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:350.859083]
-plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2…', \
-     data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, …', \
-     data index 2 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5,…'
+set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500)
+set yrange [1.73913043:680.013029]
+plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
+     data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
+     data index 2 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -97,10 +97,10 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:2500]
-set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:350.859083]
-plot data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2…', \
-     data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, …', \
-     data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5,…'
+set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500)
+set yrange [1.73913043:680.013029]
+plot data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
+     data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
+     data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
 unset multiplot
 unset output

@@ -27,11 +27,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set autoscale yfix
 set offsets 0, 0, graph 0.06, graph 0.06
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, b…', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSd…', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, b…', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=0, networkSdMs=0, …', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=0, networkS…'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -49,13 +49,13 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [580.104348:7988.3485]
-set ytics ('1000' 1000)
-plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, b…', \
-     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSd…', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, b…', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=0, networkSdMs=0, …', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=0, networkS…'
+set yrange [687.826087:8285.152]
+set ytics ('1000' 1000, '2000' 2000, '5000' 5000)
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset multiplot
 set terminal pngcairo size 1200,582 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'resources.png'
@@ -79,11 +79,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set autoscale yfix
 set offsets 0, 0, graph 0.06, graph 0.06
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, b…', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSd…', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, b…', \
-     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=0, networkSdMs=0, …', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=0, networkS…'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -101,12 +101,12 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [580.104348:7988.3485]
-set ytics ('1000' 1000)
-plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, b…', \
-     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSd…', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, b…', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=0, networkSdMs=0, …', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=0, networkS…'
+set yrange [687.826087:8285.152]
+set ytics ('1000' 1000, '2000' 2000, '5000' 5000)
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset multiplot
 unset output

@@ -5,10 +5,10 @@ script = 'throughput.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'throughput.dat'
 set encoding utf8
-set terminal svg size 2400,1120 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 1800,1164 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'throughput.svg'
 reset
-set multiplot layout 2,5 title 'jitter: throughput and goodput vs concurrency'
+set multiplot layout 2,3 title 'jitter: throughput and goodput vs concurrency'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -18,7 +18,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'throughput: backoff=none'
+set title 'throughput: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -27,9 +27,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=0, networkSd…', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=0, networkSdMs…', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -39,7 +41,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'throughput: backoff=exponential'
+set title 'throughput: sim, networkMs=0, networkSdMs=0, baseMs=2,'."\n".'capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -48,9 +50,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=0, ne…', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=0, netw…', \
-     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…'
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -60,7 +64,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'throughput: backoff=full'
+set title 'throughput: sim, networkMs=10, networkSdMs=2, baseMs=5,'."\n".'capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -69,9 +73,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=0, networkSd…', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=0, networkSdMs…', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…'
+plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -81,49 +87,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'throughput: backoff=equal'
-set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'throughput (requests/s)'
-set key below Left reverse nobox spacing 1.1
-set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 9 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=0, networkS…', \
-     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=0, networkSdM…', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…'
-unset logscale
-set autoscale
-set offsets 0, 0, 0, 0
-set xtics autofreq
-set ytics autofreq
-set grid back lc rgb '#dddddd'
-set border 3
-set xtics nomirror
-set ytics nomirror
-set title 'throughput: backoff=decorrelated'
-set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'throughput (requests/s)'
-set key below Left reverse nobox spacing 1.1
-set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=0, n…', \
-     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=0, net…', \
-     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…'
-unset logscale
-set autoscale
-set offsets 0, 0, 0, 0
-set xtics autofreq
-set ytics autofreq
-set grid back lc rgb '#dddddd'
-set border 3
-set xtics nomirror
-set ytics nomirror
-set title 'goodput: backoff=none'
+set title 'goodput: async, networkMs=0, networkSdMs=0, baseMs=2,'."\n".'capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -132,9 +96,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=0, networkSd…', \
-     data index 16 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=0, networkSdMs…', \
-     data index 17 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…'
+plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
+     data index 16 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 17 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
+     data index 18 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 19 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -144,7 +110,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'goodput: backoff=exponential'
+set title 'goodput: sim, networkMs=0, networkSdMs=0, baseMs=2,'."\n".'capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -153,9 +119,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 18 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=0, ne…', \
-     data index 19 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=0, netw…', \
-     data index 20 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…'
+plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
+     data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
+     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 24 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -165,7 +133,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'goodput: backoff=full'
+set title 'goodput: sim, networkMs=10, networkSdMs=2, baseMs=5,'."\n".'capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -174,56 +142,16 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 21 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=0, networkSd…', \
-     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=0, networkSdMs…', \
-     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…'
-unset logscale
-set autoscale
-set offsets 0, 0, 0, 0
-set xtics autofreq
-set ytics autofreq
-set grid back lc rgb '#dddddd'
-set border 3
-set xtics nomirror
-set ytics nomirror
-set title 'goodput: backoff=equal'
-set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'goodput (successful requests/s)'
-set key below Left reverse nobox spacing 1.1
-set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 24 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=0, networkS…', \
-     data index 25 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=0, networkSdM…', \
-     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…'
-unset logscale
-set autoscale
-set offsets 0, 0, 0, 0
-set xtics autofreq
-set ytics autofreq
-set grid back lc rgb '#dddddd'
-set border 3
-set xtics nomirror
-set ytics nomirror
-set title 'goodput: backoff=decorrelated'
-set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'goodput (successful requests/s)'
-set key below Left reverse nobox spacing 1.1
-set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 27 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=0, n…', \
-     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=0, net…', \
-     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…'
+plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
+     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
+     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset multiplot
-set terminal pngcairo size 2400,1120 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 1800,1164 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
 reset
-set multiplot layout 2,5 title 'jitter: throughput and goodput vs concurrency'
+set multiplot layout 2,3 title 'jitter: throughput and goodput vs concurrency'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -233,7 +161,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'throughput: backoff=none'
+set title 'throughput: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -242,9 +170,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=0, networkSd…', \
-     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=0, networkSdMs…', \
-     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…'
+plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
+     data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
+     data index 3 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -254,7 +184,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'throughput: backoff=exponential'
+set title 'throughput: sim, networkMs=0, networkSdMs=0, baseMs=2,'."\n".'capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -263,9 +193,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 3 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=0, ne…', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=0, netw…', \
-     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…'
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -275,7 +207,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'throughput: backoff=full'
+set title 'throughput: sim, networkMs=10, networkSdMs=2, baseMs=5,'."\n".'capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -284,9 +216,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=0, networkSd…', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=0, networkSdMs…', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…'
+plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -296,49 +230,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'throughput: backoff=equal'
-set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'throughput (requests/s)'
-set key below Left reverse nobox spacing 1.1
-set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 9 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=0, networkS…', \
-     data index 10 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=0, networkSdM…', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…'
-unset logscale
-set autoscale
-set offsets 0, 0, 0, 0
-set xtics autofreq
-set ytics autofreq
-set grid back lc rgb '#dddddd'
-set border 3
-set xtics nomirror
-set ytics nomirror
-set title 'throughput: backoff=decorrelated'
-set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'throughput (requests/s)'
-set key below Left reverse nobox spacing 1.1
-set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=0, n…', \
-     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=0, net…', \
-     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…'
-unset logscale
-set autoscale
-set offsets 0, 0, 0, 0
-set xtics autofreq
-set ytics autofreq
-set grid back lc rgb '#dddddd'
-set border 3
-set xtics nomirror
-set ytics nomirror
-set title 'goodput: backoff=none'
+set title 'goodput: async, networkMs=0, networkSdMs=0, baseMs=2,'."\n".'capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -347,9 +239,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=none, networkMs=0, networkSd…', \
-     data index 16 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=none, networkMs=0, networkSdMs…', \
-     data index 17 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=none, networkMs=10, networkSdM…'
+plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
+     data index 16 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 17 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
+     data index 18 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 19 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -359,7 +253,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'goodput: backoff=exponential'
+set title 'goodput: sim, networkMs=0, networkSdMs=0, baseMs=2,'."\n".'capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -368,9 +262,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 18 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'async, backoff=exponential, networkMs=0, ne…', \
-     data index 19 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'sim, backoff=exponential, networkMs=0, netw…', \
-     data index 20 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'sim, backoff=exponential, networkMs=10, net…'
+plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
+     data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
+     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 24 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -380,7 +276,7 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'goodput: backoff=full'
+set title 'goodput: sim, networkMs=10, networkSdMs=2, baseMs=5,'."\n".'capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
@@ -389,50 +285,10 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 21 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'async, backoff=full, networkMs=0, networkSd…', \
-     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'sim, backoff=full, networkMs=0, networkSdMs…', \
-     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e6ab02' lw 2 dt 2 pt 15 ps 1.1 title 'sim, backoff=full, networkMs=10, networkSdM…'
-unset logscale
-set autoscale
-set offsets 0, 0, 0, 0
-set xtics autofreq
-set ytics autofreq
-set grid back lc rgb '#dddddd'
-set border 3
-set xtics nomirror
-set ytics nomirror
-set title 'goodput: backoff=equal'
-set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'goodput (successful requests/s)'
-set key below Left reverse nobox spacing 1.1
-set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 24 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'async, backoff=equal, networkMs=0, networkS…', \
-     data index 25 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 2 pt 6 ps 1.1 title 'sim, backoff=equal, networkMs=0, networkSdM…', \
-     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 2 pt 4 ps 1.1 title 'sim, backoff=equal, networkMs=10, networkSd…'
-unset logscale
-set autoscale
-set offsets 0, 0, 0, 0
-set xtics autofreq
-set ytics autofreq
-set grid back lc rgb '#dddddd'
-set border 3
-set xtics nomirror
-set ytics nomirror
-set title 'goodput: backoff=decorrelated'
-set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'goodput (successful requests/s)'
-set key below Left reverse nobox spacing 1.1
-set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
-plot data index 27 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'async, backoff=decorrelated, networkMs=0, n…', \
-     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, backoff=decorrelated, networkMs=0, net…', \
-     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, backoff=decorrelated, networkMs=10, ne…'
+plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
+     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
+     data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
+     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
+     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
 unset multiplot
 unset output

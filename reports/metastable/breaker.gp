@@ -5,10 +5,9 @@ script = 'breaker.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'breaker.dat'
 set encoding utf8
-set terminal svg size 960,820 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 960,560 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'breaker.svg'
 reset
-set multiplot layout 2,1 title 'metastable: circuit breaker state over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -18,40 +17,18 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set lmargin 14
-set rmargin 4
-set title 'breaker state'
-set xlabel ''
+set title 'metastable: circuit breaker state over time'
+set xlabel 'time since the cell started (s)'
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
 set xrange [0:15.3325837]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
-plot data index 0 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 1 title 'async, backoff=full, budget=none, breaker=o…', \
-     data index 1 using 1:2 with steps lc rgb '#66a61e' lw 2 dt 2 title 'sim, backoff=full, budget=none, breaker=on,…'
-unset logscale
-set autoscale
-set offsets 0, 0, 0, 0
-set xtics autofreq
-set ytics autofreq
-set grid back lc rgb '#dddddd'
-set border 3
-set xtics nomirror
-set ytics nomirror
-set lmargin 14
-set rmargin 4
-set title 'injected error rate'
-set xlabel 'time since the cell started (s)'
-set ylabel 'injected error rate (fraction)'
-set key below Left reverse nobox spacing 1.1
-set xrange [0:15.3325837]
-set yrange [-0.05:1.05]
-plot data index 2 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
-unset multiplot
-set terminal pngcairo size 960,820 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+plot data index 0 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 1 title 'async, backoff=full, budget=none, breaker=on, throttle=off, rep 0', \
+     data index 1 using 1:2 with steps lc rgb '#66a61e' lw 2 dt 2 title 'sim, backoff=full, budget=none, breaker=on, throttle=off, rep 0'
+set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'breaker.png'
 reset
-set multiplot layout 2,1 title 'metastable: circuit breaker state over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -61,34 +38,13 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set lmargin 14
-set rmargin 4
-set title 'breaker state'
-set xlabel ''
+set title 'metastable: circuit breaker state over time'
+set xlabel 'time since the cell started (s)'
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
 set xrange [0:15.3325837]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
-plot data index 0 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 1 title 'async, backoff=full, budget=none, breaker=o…', \
-     data index 1 using 1:2 with steps lc rgb '#66a61e' lw 2 dt 2 title 'sim, backoff=full, budget=none, breaker=on,…'
-unset logscale
-set autoscale
-set offsets 0, 0, 0, 0
-set xtics autofreq
-set ytics autofreq
-set grid back lc rgb '#dddddd'
-set border 3
-set xtics nomirror
-set ytics nomirror
-set lmargin 14
-set rmargin 4
-set title 'injected error rate'
-set xlabel 'time since the cell started (s)'
-set ylabel 'injected error rate (fraction)'
-set key below Left reverse nobox spacing 1.1
-set xrange [0:15.3325837]
-set yrange [-0.05:1.05]
-plot data index 2 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
-unset multiplot
+plot data index 0 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 1 title 'async, backoff=full, budget=none, breaker=on, throttle=off, rep 0', \
+     data index 1 using 1:2 with steps lc rgb '#66a61e' lw 2 dt 2 title 'sim, backoff=full, budget=none, breaker=on, throttle=off, rep 0'
 unset output

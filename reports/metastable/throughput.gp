@@ -26,14 +26,14 @@ set xtics ('off' 0, 'full' 1)
 set xrange [-0.6:1.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async, budget=none, breaker=off, throttle=o…', \
-     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k…', \
+plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async, budget=none, breaker=off, throttle=off', \
+     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k:2', \
      data index 2 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'async, budget=none, breaker=on, throttle=off', \
-     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, thrott…', \
+     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, throttle=off', \
      data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
      data index 5 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
      data index 6 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
-     data index 7 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle…'
+     data index 7 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -51,14 +51,14 @@ set xtics ('off' 0, 'full' 1)
 set xrange [-0.6:1.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 8 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async, budget=none, breaker=off, throttle=o…', \
-     data index 9 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k…', \
+plot data index 8 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async, budget=none, breaker=off, throttle=off', \
+     data index 9 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k:2', \
      data index 10 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'async, budget=none, breaker=on, throttle=off', \
-     data index 11 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, thrott…', \
+     data index 11 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, throttle=off', \
      data index 12 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
      data index 13 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
      data index 14 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
-     data index 15 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle…'
+     data index 15 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
 unset multiplot
 set terminal pngcairo size 1200,648 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
@@ -81,14 +81,14 @@ set xtics ('off' 0, 'full' 1)
 set xrange [-0.6:1.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async, budget=none, breaker=off, throttle=o…', \
-     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k…', \
+plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async, budget=none, breaker=off, throttle=off', \
+     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k:2', \
      data index 2 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'async, budget=none, breaker=on, throttle=off', \
-     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, thrott…', \
+     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, throttle=off', \
      data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
      data index 5 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
      data index 6 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
-     data index 7 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle…'
+     data index 7 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -106,13 +106,13 @@ set xtics ('off' 0, 'full' 1)
 set xrange [-0.6:1.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 8 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async, budget=none, breaker=off, throttle=o…', \
-     data index 9 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k…', \
+plot data index 8 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async, budget=none, breaker=off, throttle=off', \
+     data index 9 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k:2', \
      data index 10 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'async, budget=none, breaker=on, throttle=off', \
-     data index 11 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, thrott…', \
+     data index 11 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, throttle=off', \
      data index 12 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
      data index 13 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
      data index 14 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
-     data index 15 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle…'
+     data index 15 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
 unset multiplot
 unset output
