@@ -9,9 +9,11 @@ struct ExperimentsCommand: AsyncParsableCommand {
         commandName: "experiments",
         abstract: "Sweep experiment specs across the sync, threaded and async engines into SQLite.",
         discussion: """
-            Specs are JSON files in experiments/ (see experiments/README.md). Every cell's seed derives from the
-            spec's master seed and the cell's parameters, so a sweep can be repeated exactly. Render the
-            results with `swift run report --format markdown`.
+            Specs are JSON files in experiments/ (see experiments/README.md). Every seed derives from the spec's \
+            master seed, so a sweep can be repeated exactly: the server's from the parameters that describe the \
+            server and the workload and from the repetition, so that every engine and policy meets the same faults; \
+            the client's from all of the cell's parameters. Render the results with \
+            `swift run report --format markdown`.
             """,
         subcommands: [
             Run.self, List.self, Merge.self, Perf.self, Benchmark.self, BenchmarkResilience.self, BenchmarkFull.self,
