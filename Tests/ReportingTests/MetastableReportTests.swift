@@ -238,6 +238,11 @@ struct MetastableReportTests {
         let flat = try #require(ChartPlanner.breakerChart(experiment))
         #expect(flat.panels.map(\.title) == ["breaker state"])
         #expect(flat.caption.contains("The server's injected error rate was 0.0% throughout, so it is not drawn."))
+        // The trigger phase of the cell's schedule, as on the goodput chart: a bracket from 4 s to 5 s.
+        let bracket = try #require(flat.panels[0].series.first { $0.title.hasPrefix("trigger") })
+        #expect(bracket.title == "trigger (4.00–5.00 s)")
+        #expect(bracket.points.map(\.x) == [4, 4, 5])
+        #expect(flat.caption.contains("The grey bracket marks the server's trigger phase"))
 
         experiment.events[cell] =
             [
@@ -247,6 +252,9 @@ struct MetastableReportTests {
         let stepped = try #require(ChartPlanner.breakerChart(experiment))
         #expect(stepped.panels.map(\.title) == ["breaker state", "injected error rate"])
         #expect(!stepped.caption.contains("throughout"))
+        // No phase named "trigger" in this schedule: no bracket.
+        #expect(!stepped.panels[0].series.contains { $0.title.hasPrefix("trigger") })
+        #expect(!stepped.caption.contains("bracket"))
     }
 
     /// A chart that draws some points (the resources chart leaves the simulation out) names its series by what

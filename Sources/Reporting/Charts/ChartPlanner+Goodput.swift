@@ -53,14 +53,7 @@ extension ChartPlanner {
         for index in panels.indices {
             let engine = experiment.engines.first { Analyses.engineWords($0) == panels[index].title }
             if let engine, let trigger = triggers[engine] {
-                panels[index].series.append(
-                    ChartSeries(
-                        title: "trigger (\(Format.significant(trigger.start))–\(Format.significant(trigger.end)) s)",
-                        style: .steps, color: "#999999", dash: 1,
-                        points: [
-                            (trigger.start, 0, 0, 0), (trigger.start, height, height, height),
-                            (trigger.end, 0, 0, 0),
-                        ]))
+                panels[index].series.append(triggerBracket(trigger, from: 0, to: height))
             }
             panels[index].xRange = (0, max(end, 1e-3) * 1.02)
             panels[index].yRange = (0, height * 1.08)
@@ -76,6 +69,17 @@ extension ChartPlanner {
         return Chart(
             name: "goodput", title: "\(experiment.name): goodput over time", heading: "Goodput over time",
             caption: caption, panels: panels, size: (960, 120 + 340 * panels.count), rows: panels.count)
+    }
+
+    /// The server's trigger phase (seconds since the cell started) as a grey bracket from `low` up to `high`: up at
+    /// its start, across its length, down at its end; titled with its times.
+    static func triggerBracket(_ trigger: (start: Double, end: Double), from low: Double, to high: Double)
+        -> ChartSeries
+    {
+        ChartSeries(
+            title: "trigger (\(Format.significant(trigger.start))–\(Format.significant(trigger.end)) s)",
+            style: .steps, color: "#999999", dash: 1,
+            points: [(trigger.start, low, low, low), (trigger.start, high, high, high), (trigger.end, low, low, low)])
     }
 
     /// A cell's goodput per bucket as requests/s, each the mean of the `goodputSmoothingBuckets` buckets centred on

@@ -140,10 +140,11 @@ extension ChartPlanner {
     }
 
     /// Breaker state over time above the injected error rate, on one shared time axis, per engine at the cell with
-    /// most transitions.
+    /// most transitions; the server's trigger phase, when its schedule has one, as a bracket over the states.
     static func breakerChart(_ experiment: ExperimentModel) -> Chart? {
         var series: [ChartSeries] = []
         var injected: [ChartSeries] = []
+        var trigger: (start: Double, end: Double)?
         var end = 0.0
         for (engineIndex, engine) in experiment.engines.enumerated() {
             var best: (cell: CellStatistics, point: PointSummary, events: [EventRecord])?
@@ -155,6 +156,9 @@ extension ChartPlanner {
             }
             guard let best else { continue }
             let cellEnd = Double(max(best.cell.cell.elapsedNs, best.cell.lastEndNs)) / 1e9
+            if trigger == nil, let phase = CellStatistics.trigger(experiment.events[best.cell.cell.id] ?? []) {
+                trigger = (Double(phase.startNs) / 1e9, Double(phase.endNs) / 1e9)
+            }
             end = max(end, cellEnd)
             var points: [(x: Double, y: Double, low: Double, high: Double)] = [(0, 0, 0, 0)]
             for event in best.events {
@@ -201,6 +205,7 @@ extension ChartPlanner {
             injected = []
         }
         let range = (low: 0.0, high: end > 0 ? end * 1.02 : 1)
+        if let trigger { series.append(triggerBracket(trigger, from: -0.2, to: 2.25)) }
         var panels = [
             ChartPanel(
                 title: "breaker state", xLabel: injected.isEmpty ? "time since the cell started (s)" : "",
@@ -221,7 +226,11 @@ extension ChartPlanner {
                     : ", above the error rate the server injected, on the same time axis (one run each, no bars).")
                 + (constantRate.map {
                     " The server's injected error rate was \(Format.percent($0)) throughout, so it is not drawn."
-                } ?? ""),
+                } ?? "")
+                + (trigger == nil
+                    ? ""
+                    : " The grey bracket marks the server's trigger phase (its start and end from the first drawn "
+                        + "cell's schedule events)."),
             panels: panels, size: (960, panels.count > 1 ? 820 : 560), rows: panels.count)
     }
 
