@@ -26,7 +26,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
 set xrange [0.8:210000]
 set ytics ('0.1' 0.1, '1' 1, '10' 10, '100' 100)
-set yrange [0.095093913:191.227804]
+set yrange [0.0899513043:125.454713]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, budget=none, breaker=off, throttle=off', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, budget=none, breaker=off, throttle=off'
 set terminal pngcairo size 960,600 noenhanced font 'DejaVu Sans,11' background rgb 'white'
@@ -50,7 +50,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
 set xrange [0.8:210000]
 set ytics ('0.1' 0.1, '1' 1, '10' 10, '100' 100)
-set yrange [0.095093913:191.227804]
+set yrange [0.0899513043:125.454713]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, budget=none, breaker=off, throttle=off', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, budget=none, breaker=off, throttle=off'
 unset output
