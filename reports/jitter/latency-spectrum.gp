@@ -27,7 +27,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:2500]
 set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:331.74012]
+set yrange [1.73913043:334.395805]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
      data index 2 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
@@ -49,7 +49,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:2500]
 set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:331.74012]
+set yrange [1.73913043:334.395805]
 plot data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
      data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
      data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
@@ -76,7 +76,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:2500]
 set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:331.74012]
+set yrange [1.73913043:334.395805]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
      data index 2 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
@@ -98,7 +98,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:2500]
 set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:331.74012]
+set yrange [1.73913043:334.395805]
 plot data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
      data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
      data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'

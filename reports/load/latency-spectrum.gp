@@ -25,8 +25,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:9375]
-set ytics ('4' 4, '5' 5, '6' 6, '7' 7, '8' 8, '9' 9, '10' 10, '15' 15, '20' 20)
-set yrange [3.64944087:22.2258579]
+set ytics ('5' 5, '10' 10, '20' 20)
+set yrange [3.6223313:31.4886571]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
 set terminal pngcairo size 960,600 noenhanced font 'DejaVu Sans,11' background rgb 'white'
@@ -49,8 +49,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:9375]
-set ytics ('4' 4, '5' 5, '6' 6, '7' 7, '8' 8, '9' 9, '10' 10, '15' 15, '20' 20)
-set yrange [3.64944087:22.2258579]
+set ytics ('5' 5, '10' 10, '20' 20)
+set yrange [3.6223313:31.4886571]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
 unset output

@@ -25,8 +25,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
 set xrange [0.8:210000]
-set ytics ('0.1' 0.1, '1' 1, '10' 10, '100' 100)
-set yrange [0.0899513043:125.454713]
+set ytics ('1' 1, '10' 10, '100' 100)
+set yrange [0.104291304:779.166827]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, budget=none, breaker=off, throttle=off', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, budget=none, breaker=off, throttle=off'
 set terminal pngcairo size 960,600 noenhanced font 'DejaVu Sans,11' background rgb 'white'
@@ -49,8 +49,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
 set xrange [0.8:210000]
-set ytics ('0.1' 0.1, '1' 1, '10' 10, '100' 100)
-set yrange [0.0899513043:125.454713]
+set ytics ('1' 1, '10' 10, '100' 100)
+set yrange [0.104291304:779.166827]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, budget=none, breaker=off, throttle=off', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, budget=none, breaker=off, throttle=off'
 unset output

@@ -26,7 +26,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:100000]
 set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100)
-set yrange [1.26121565:117.424393]
+set yrange [1.26121565:101.263647]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 2 using 1:2 with linespoints lc rgb '#e6ab02' lw 2 dt 1 pt 15 ps 1.1 title 'sim'
@@ -51,7 +51,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:100000]
 set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100)
-set yrange [1.26121565:117.424393]
+set yrange [1.26121565:101.263647]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 2 using 1:2 with linespoints lc rgb '#e6ab02' lw 2 dt 1 pt 15 ps 1.1 title 'sim'
