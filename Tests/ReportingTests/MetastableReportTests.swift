@@ -149,10 +149,11 @@ struct MetastableReportTests {
                 "retries / sim (simulated)",
             ])
         let live = try #require(rows.first)
-        // Repetitions, recovered, recovery time, goodput before, goodput in the last 2 s, collapsed, wasted work.
-        #expect(Array(live[2...]) == ["2", "2", "1.20", "200", "200", "0", "5.00%"])
+        // Repetitions, recovered, recovery time, goodput before, goodput in the last 2 s, collapsed, collapsed before
+        // the trigger, wasted work.
+        #expect(Array(live[2...]) == ["2", "2", "1.20", "200", "200", "0", "0", "5.00%"])
         let collapsed = rows[2]
-        #expect(Array(collapsed[2...]) == ["2", "0", "—", "200", "40.0", "2", "60.0%"])
+        #expect(Array(collapsed[2...]) == ["2", "0", "—", "200", "40.0", "2", "0", "60.0%"])
     }
 
     @Test(.timeLimit(.minutes(1)))
@@ -184,12 +185,14 @@ struct MetastableReportTests {
             triggerStartNs: Self.triggerStartNs, triggerEndNs: Self.triggerEndNs, before: 0, tail: 0,
             loadEndNs: 10_000_000_000, seconds: .nan)
         #expect(!dead.recovered && !dead.collapsed && !dead.hasLevel)
+        let cells = experiment.cells[0]
         let row = Analyses.RecoveryRow(
             treatment: "no retries", order: [0], index: 0, point: experiment.points[0], repetitions: 2,
-            recoveries: [dead, dead], wasted: [])
+            recoveries: [dead, dead], recoveryCells: cells, steal: [nil, nil], wasted: [])
         #expect(row.outcome == .noLevel)
         let finding = Analyses.recoveryFinding("no retries", [row])
         #expect(finding.contains("had no goodput before the trigger in most repetitions"))
+        #expect(row.typical == nil)
         // Treatments are ordered by how many patterns are on, then budget, breaker, throttle.
         var params = experiment.points[0].params
         params[.backoff] = .string("full")
@@ -201,17 +204,66 @@ struct MetastableReportTests {
         #expect(Analyses.patternLabel(params, in: experiment) == "retries + budget token:10")
     }
 
+    /// Repetitions that collapsed before the trigger (a busy host, say), with no goodput before it or less than
+    /// half the others', count as neither; the finding names them with the CPU steal they met, and the charts draw
+    /// a typical repetition instead.
+    @Test(.timeLimit(.minutes(1)))
+    func repetitionsThatCollapsedBeforeTheTriggerAreNamedWithTheirStealAndNotDrawn() throws {
+        let experiment = try Self.experiment()
+        func recovery(before: Double, tail: Double, seconds: Double) -> CellStatistics.Recovery {
+            CellStatistics.Recovery(
+                triggerStartNs: Self.triggerStartNs, triggerEndNs: Self.triggerEndNs, before: before, tail: tail,
+                loadEndNs: 10_000_000_000, seconds: seconds)
+        }
+        let cells = try #require(experiment.cells.first { $0.count == 2 })
+        let recoveries = [
+            recovery(before: 0, tail: 0, seconds: .nan), recovery(before: 80, tail: 0, seconds: 2.0),
+            recovery(before: 200, tail: 190, seconds: 1.5), recovery(before: 200, tail: 195, seconds: 0.9),
+            recovery(before: 200, tail: 50, seconds: 3.0),
+        ]
+        let row = Analyses.RecoveryRow(
+            treatment: "retries", order: [1, 0], index: 0, point: experiment.points[0], repetitions: 5,
+            recoveries: recoveries, recoveryCells: [cells[0], cells[1], cells[1], cells[0], cells[1]],
+            steal: [0.30, 0.25, 0.01, 0.02, 0.03], wasted: [])
+        #expect(row.earlyCollapses == [0, 1])
+        #expect(row.recoveredCount == 3 && row.collapsedCount == 1)
+        #expect(row.outcome == .recovered)
+        // Of the three that recovered after the trigger, the median recovery time (1.5 s) is the third one's.
+        #expect(row.typical?.cell.id == cells[1].cell.id)
+        #expect(row.recoverySeconds.sorted() == [0.9, 1.5, 3.0])
+        let finding = Analyses.recoveryFinding("retries", [row])
+        #expect(finding.contains("recovered in 3 of 5 repetitions"))
+        #expect(
+            finding.contains(
+                "2 of 5 async (live) repetitions collapsed before the trigger (goodput from 1 s to the trigger's "
+                    + "start below half the others'), so they count as neither recovered nor collapsed; the machine's "
+                    + "CPU steal over those cells was 27.5% (25.0%–30.0%), against 2.00% (1.00%–3.00%) over the "
+                    + "others: the host taking the client's CPU away likely acted as a trigger of its own"),
+            "\(finding)")
+        // Steal no higher than the others': the numbers, and no claim.
+        var calm = row
+        calm.steal = [0.01, 0.02, 0.01, 0.02, 0.03]
+        let calmFinding = Analyses.recoveryFinding("retries", [calm])
+        #expect(calmFinding.contains("over the others."), "\(calmFinding)")
+        #expect(!calmFinding.contains("trigger of its own"))
+        // Without steal figures the clause stops at the count.
+        var unmeasured = row
+        unmeasured.steal = [nil, nil, nil, nil, nil]
+        #expect(Analyses.recoveryFinding("retries", [unmeasured]).contains("nor collapsed."))
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func goodputChartHasOneLinePerTreatmentAndPanelPerEngine() throws {
         let experiment = try Self.experiment()
         let chart = try #require(ChartPlanner.charts(for: experiment).first { $0.name == "goodput" })
         #expect(chart.panels.map(\.title) == ["async (live)", "sim (simulated)"])
         for panel in chart.panels {
-            #expect(panel.series.map(\.title) == ["no retries", "retries", "trigger (4.00–5.00 s)"])
+            #expect(panel.series.map(\.title) == ["no retries, rep 0", "retries, rep 0", "trigger (4.00–5.00 s)"])
         }
         let script = GnuplotScript.script(for: chart, displayPath: "goodput.gp")
-        #expect(script.contains("title 'no retries'"))
-        #expect(script.contains("title 'retries'"))
+        #expect(script.contains("title 'no retries, rep 0'"))
+        #expect(script.contains("title 'retries, rep 0'"))
+        #expect(chart.caption.contains("Each line is the treatment's typical repetition"))
         #expect(script.contains("title 'trigger (4.00–5.00 s)'"))
         // Smoothed goodput: 200/s before the trigger, 40/s at the end with retries.
         let noRetries = chart.panels[0].series[0].points
@@ -255,6 +307,32 @@ struct MetastableReportTests {
         // No phase named "trigger" in this schedule: no bracket.
         #expect(!stepped.panels[0].series.contains { $0.title.hasPrefix("trigger") })
         #expect(!stepped.caption.contains("bracket"))
+    }
+
+    /// The breaker timeline draws each engine's typical cell, one with the median number of transitions, not the
+    /// one with the most (an outlier, such as a cell that collapsed twice on a busy host).
+    @Test(.timeLimit(.minutes(1)))
+    func theBreakerChartDrawsTheCellWithTheMedianNumberOfTransitions() throws {
+        var experiment = try Self.experiment()
+        let asyncCells = experiment.points.indices.filter { experiment.points[$0].engine == "async" }.flatMap {
+            experiment.cells[$0].map(\.cell.id)
+        }
+        try #require(asyncCells.count >= 3)
+        // Transitions at a time of its own per cell: 2, 6 and 4 of them.
+        for (cell, (count, atNs)) in zip(asyncCells, [(2, 1_100_000_000), (6, 2_200_000_000), (4, 3_300_000_000)]) {
+            experiment.events[cell, default: []] += (0..<count).map { index in
+                EventRecord(
+                    tNs: Int64(atNs) + Int64(index) * 1_000_000, kind: .breakerTransition,
+                    detail: index % 2 == 0 ? "closed->open" : "open->closed")
+            }
+        }
+        let chart = try #require(ChartPlanner.breakerChart(experiment))
+        let async = try #require(chart.panels[0].series.first { $0.title.hasPrefix("async") })
+        #expect(async.points.map(\.x).contains(3.3))
+        #expect(!async.points.map(\.x).contains(2.2))
+        #expect(
+            chart.caption.contains("for each engine's typical cell: of its cells with transitions, one with the median")
+        )
     }
 
     /// A chart that draws some points (the resources chart leaves the simulation out) names its series by what

@@ -149,7 +149,8 @@ struct SimulationReportTests {
             #expect(script.contains("title 'sim, backoff=\(backoff)'"), "sim line for \(backoff)")
             #expect(script.contains("title 'async, backoff=\(backoff)'"), "live line for \(backoff)")
         }
-        // The simulation's lines are dashed, in the colour of the live line with the same backoff.
+        // The simulation's lines are dashed, with open markers, in the colour of the live line with the same
+        // backoff (filled markers), so they differ even where no line joins the points.
         let lines = script.split(separator: "\n")
         for backoff in ["none", "full"] {
             let live = try #require(lines.first { $0.contains("title 'async, backoff=\(backoff)'") })
@@ -160,7 +161,13 @@ struct SimulationReportTests {
             #expect(liveColour == simColour)
             #expect(sim.contains("dt 2"))
             #expect(live.contains("dt 1"))
+            let pointType = { (line: Substring) in
+                line.range(of: "pt [0-9]+", options: .regularExpression).map { Int(line[$0].dropFirst(3))! }
+            }
+            let livePoint = try #require(pointType(live))
+            #expect(pointType(sim) == livePoint - 1, "the open twin of the live marker")
         }
+        #expect(chart.caption.contains("are dashed and their markers open"))
         // The x axis reaches the simulation's 8 clients; the caption says the sim lines go further.
         #expect(script.contains("'8' 8"))
         #expect(chart.caption.contains("run to 8 clients where the live ones stop at 4"))

@@ -20,6 +20,10 @@ extension ChartPlanner {
                 : "Requests completed per second.")
             + (axis == nil ? " Per engine." : " Against \(against), one series per engine and setting.")
             + simulationNote(experiment)
+            + (experiment.points.contains { ($0.metrics["samples_dropped"]?.high ?? 0) > 0 }
+                ? " Where the recording pipeline dropped samples, requests whose samples were dropped are not counted "
+                    + "here: such a point is the rate of stored samples, not of the requests the engine completed "
+                    + "(the producer rate counts every one)." : "")
         return metricChart(
             experiment, name: "throughput", title: "\(experiment.name): \(what) vs \(against)",
             heading: "\(what.prefix(1).uppercased() + what.dropFirst()) vs \(against)", caption: caption,
@@ -178,7 +182,7 @@ extension ChartPlanner {
         if live.isEmpty { return note + "." }
         var clauses: [String] = []
         if Set(live.map(\.engine)).count == 1 {
-            clauses.append("are dashed, in the colour of the live line with the same setting")
+            clauses.append("are dashed and their markers open, in the colour of the live series with the same setting")
         }
         let simMax = simulated.map(\.concurrency).max() ?? 0
         let liveMax = live.map(\.concurrency).max() ?? 0

@@ -6,9 +6,9 @@ extension ChartPlanner {
     /// Buckets averaged into one plotted value: 5 × 100 ms, a centred 500 ms moving average.
     static let goodputSmoothingBuckets = 5
 
-    /// Goodput against time since the cell started, one line per treatment (repetition 0), one panel per engine
-    /// (the live engines, then the simulation), with the trigger phase marked; nil when the spec's answer does not
-    /// list `metastable-recovery`, or no cell has samples.
+    /// Goodput against time since the cell started, one line per treatment (its typical repetition, see
+    /// `RecoveryRow.typical`), one panel per engine (the live engines, then the simulation), with the trigger phase
+    /// marked; nil when the spec's answer does not list `metastable-recovery`, or no cell has samples.
     static func goodputChart(_ experiment: ExperimentModel) -> Chart? {
         guard experiment.spec.answer?.analyses.contains("metastable-recovery") ?? false else { return nil }
         let rows = Analyses.recoveryRows(experiment)
@@ -21,11 +21,9 @@ extension ChartPlanner {
         for engine in experiment.engines {
             var series: [ChartSeries] = []
             for row in rows where row.point.engine == engine {
-                guard
-                    let cell = experiment.cells[row.index].first(where: { $0.cell.repetition == 0 })
-                        ?? experiment.cells[row.index].first,
-                    cell.lastEndNs >= 0
-                else { continue }
+                guard let cell = row.typical ?? experiment.cells[row.index].first, cell.lastEndNs >= 0 else {
+                    continue
+                }
                 if triggers[engine] == nil,
                     let trigger = CellStatistics.trigger(experiment.events[cell.cell.id] ?? [])
                 {
@@ -37,7 +35,7 @@ extension ChartPlanner {
                 let variant = treatments.firstIndex(of: row.treatment) ?? 0
                 series.append(
                     ChartSeries(
-                        title: row.treatment + (cell.cell.repetition == 0 ? "" : ", rep \(cell.cell.repetition)"),
+                        title: row.treatment + ", rep \(cell.cell.repetition)",
                         style: .lines, color: ChartPalette.colors[variant % ChartPalette.colors.count],
                         dash: 1 + variant % 5, points: points))
             }
@@ -61,7 +59,9 @@ extension ChartPlanner {
         }
         var caption = "Successful requests per second against time since the cell started, counted in 100 ms buckets "
         caption += "of their end time and smoothed with a centred 500 ms moving average: one line per treatment, "
-        caption += "repetition 0, one panel per engine"
+        caption += "one panel per engine. Each line is the treatment's typical repetition: of those that had goodput "
+        caption += "before the trigger and did what most did (recovered, stayed collapsed, or neither), the one with "
+        caption += "the median recovery time, or else the median goodput over the last 2 s"
         caption += experiment.engines.contains(EngineName.sim.rawValue) ? " (the simulation's time is virtual)" : ""
         caption += ". The grey bracket marks the server's trigger phase (its start and end from the cell's schedule "
         caption += "events); a line that climbs back after it recovered, one that stays low stayed collapsed. "

@@ -177,8 +177,9 @@ extension ChartPlanner {
     /// be told apart in print as on screen); with several, the engine keeps its colour and the variants differ in
     /// point type and dash. The engine's name leaves the legend when there is only one.
     ///
-    /// The simulation (`sim`) beside one live engine: each variant (a strategy, say) keeps one colour and point type
-    /// in both, and the simulation's lines are dashed, so a simulated line reads against its live twin.
+    /// The simulation (`sim`) beside one live engine: each variant (a strategy, say) keeps one colour in both; the
+    /// simulation's lines are dashed and its markers open (the live ones filled), so a simulated series reads against
+    /// its live twin, with or without a joining line.
     static func styled(_ groups: [Group]) -> [Group] {
         let engines = Set(groups.map(\.engine))
         let sim = EngineName.sim.rawValue
@@ -187,7 +188,8 @@ extension ChartPlanner {
             var group = group
             if simBesideOne {
                 group.color = ChartPalette.colors[group.variant % ChartPalette.colors.count]
-                group.pointType = ChartPalette.pointTypes[group.variant % ChartPalette.pointTypes.count]
+                let filled = ChartPalette.pointTypes[group.variant % 6]
+                group.pointType = group.engine == sim ? ChartPalette.open(filled) : filled
                 group.dash = group.engine == sim ? 2 : 1
             } else if engines.count <= 1 {
                 group.color = ChartPalette.colors[index % ChartPalette.colors.count]
@@ -288,13 +290,6 @@ extension ChartPlanner {
             (tics, categories) = (engines, Dictionary(uniqueKeysWithValues: engines.map { ($0.1, Int($0.0)) }))
         }
         let categorical = categories != nil
-        let logX = !categorical && axis != nil && spansDecades(tics)
-        let xLabel: String
-        if let axis {
-            xLabel = axisLabel(axis) + (logX ? ", log scale" : "")
-        } else {
-            xLabel = "engine"
-        }
         let parts = split(groups, lines: lines)
         return parts.map { part in
             let count = part.groups.count
@@ -316,10 +311,44 @@ extension ChartPlanner {
                     dash: group.dash, pointType: group.pointType, points: points)
             }
             let title = part.suffix.isEmpty ? metric.title : "\(metric.title): \(part.suffix)"
-            return ChartPanel(
-                title: title, xLabel: xLabel, yLabel: metric.yLabel, logX: logX, logY: metric.logY, xTics: tics,
+            // A numeric axis runs over the panel's own points: a panel whose series stop at 100 clients is not
+            // stretched to another panel's 1,000.
+            let panelTics = categorical ? tics : ticsWithin(tics, of: series)
+            let logX = !categorical && axis != nil && spansDecades(panelTics)
+            let xLabel = axis.map { axisLabel($0) + (logX ? ", log scale" : "") } ?? "engine"
+            var panel = ChartPanel(
+                title: title, xLabel: xLabel, yLabel: metric.yLabel, logX: logX, logY: metric.logY, xTics: panelTics,
                 yRange: metric.yRange, yFromData: metric.yFromData, categoricalX: categorical, series: series)
+            if !metric.logY, metric.yRange == nil, !metric.yFromData, needsLogY(panel) {
+                panel.logY = true
+                panel.yLabel = logScaleLabel(metric.yLabel)
+            }
+            return panel
         }
+    }
+
+    /// The ticks from the series' lowest x to their highest; all of `tics` when none falls there.
+    static func ticsWithin(
+        _ tics: [(value: Double, label: String)], of series: [ChartSeries]
+    ) -> [(value: Double, label: String)] {
+        let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite)
+        guard let low = xs.min(), let high = xs.max() else { return tics }
+        let slack = Swift.max(abs(low), abs(high)) * 1e-9
+        let within = tics.filter { $0.value >= low - slack && $0.value <= high + slack }
+        return within.isEmpty ? tics : within
+    }
+
+    /// Whether a panel's values (bars included) are all positive and span at least two decades: on a linear axis
+    /// the small ones would lie on the axis, so the panel is drawn on a log one.
+    static func needsLogY(_ panel: ChartPanel) -> Bool {
+        let values = panel.series.flatMap { $0.points.flatMap { [$0.y, $0.low, $0.high] } }.filter(\.isFinite)
+        guard let low = values.min(), let high = values.max(), low > 0 else { return false }
+        return high / low >= 100
+    }
+
+    /// "throughput (requests/s)" as "throughput (requests/s, log scale)"; "x" as "x (log scale)".
+    static func logScaleLabel(_ label: String) -> String {
+        label.hasSuffix(")") ? label.dropLast() + ", log scale)" : label + " (log scale)"
     }
 
     /// A chart of `metrics` against `axis`: one row of panels per metric (or one row when nothing is split).
@@ -344,11 +373,45 @@ extension ChartPlanner {
         let perRow = columns == 1 ? panels.count : columns
         let note = barsNote(experiment, metrics: metrics)
         let overlaps = coincidingNote(panels, axis: axis)
+        let missing = missingNote(metrics: metrics, groups: groups) + nominalLoadNote(axis: axis, groups: groups)
         return Chart(
             name: name, title: title, heading: heading,
-            caption: caption + (overlaps.isEmpty ? "" : " " + overlaps) + " " + note, panels: panels,
+            caption: caption + (overlaps.isEmpty ? "" : " " + overlaps) + missing + " " + note, panels: panels,
             size: (Swift.max(960, Swift.min(600 * perRow, 2400)), rowHeight(panels, columns: perRow) * rowCount),
             rows: rowCount)
+    }
+
+    /// The caption's sentences on points a panel leaves out because they have no value for its metric, so that a
+    /// missing point is not read as a missing run; "" when every point is drawn.
+    static func missingNote(metrics: [PlotMetric], groups: [Group]) -> String {
+        let points = groups.flatMap(\.points)
+        var sentences: [String] = []
+        for metric in metrics {
+            let missing = points.filter { value($0, metric) == nil }.count
+            guard missing > 0, missing < points.count else { continue }
+            var sentence =
+                " \(missing) of \(points.count) points have no \(metric.title) and are not drawn in its panel"
+            if metric.id == "recovery_s" {
+                sentence += " (a repetition that never recovered, or had no goodput before the trigger, leaves the "
+                sentence += "median undefined; the table \"Recovery after the trigger\" has every repetition)"
+            }
+            sentences.append(sentence + ".")
+        }
+        return sentences.joined()
+    }
+
+    /// The caption's sentence on points drawn at a load they did not reach (marked in the tables), when the x axis
+    /// is that load (concurrency or the offered rate); "" otherwise.
+    static func nominalLoadNote(axis: String?, groups: [Group]) -> String {
+        guard let axis, [ParameterName.concurrency.rawValue, ParameterName.rate.rawValue].contains(axis) else {
+            return ""
+        }
+        let points = groups.flatMap(\.points)
+        let missed = points.filter(LoadCheck.missed)
+        guard !missed.isEmpty else { return "" }
+        let marks = Set(missed.map { $0.isOpenLoop ? LoadCheck.openMark : LoadCheck.closedMark }).sorted()
+        return " \(missed.count) of \(points.count) points did not reach the \(axis) they are drawn at (marked "
+            + "\(marks.joined(separator: " and ")) in the tables): the x axis is the nominal value."
     }
 
     /// Pixel height of a row of panels: taller when side-by-side panels have long legends (one line a series

@@ -31,24 +31,32 @@ extension ChartPlanner {
         var maxCount: UInt64 = 0
         var omitted: Set<String> = []
         var heldNotes: [String] = []
+        var drawn: [PointSummary] = []
         let levels = spectrumConcurrencies(experiment)
         for level in levels {
             var indices = experiment.points.indices.filter { experiment.points[$0].concurrency == level }
             omitted.formUnion(Set(experiment.engines).subtracting(indices.map { experiment.points[$0].engine }))
-            // Too many series: hold other axes at their first value (in the spec's order) until they fit.
+            // Too many series: leave the simulation out beside live engines (its latencies are virtual), then hold
+            // numeric axes at their highest value (the heaviest setting: most errors, most load), then the other
+            // axes at their first value in the spec's order, until they fit.
             var held: [String] = []
-            for axis in experiment.varyingAxes
-            where axis != ParameterName.concurrency.rawValue && !constant.contains(axis) {
+            let live = indices.filter { !experiment.points[$0].isSimulated }
+            if indices.count > maximumSeries, !live.isEmpty, live.count < indices.count {
+                indices = live
+                held.append("live engines")
+            }
+            let holdable = experiment.varyingAxes.filter {
+                $0 != ParameterName.concurrency.rawValue && !constant.contains($0)
+            }
+            let numeric = holdable.filter { categoryIndex(experiment, axis: $0) == nil }
+            for axis in numeric + holdable.filter({ !numeric.contains($0) }) {
                 guard indices.count > maximumSeries else { break }
                 let categories = categoryIndex(experiment, axis: axis)
-                guard
-                    let first = indices.min(by: {
-                        xValue(experiment.points[$0], axis: axis, categories: categories)
-                            < xValue(experiment.points[$1], axis: axis, categories: categories)
-                    }).flatMap({ experiment.points[$0].coordinate(axis) })
-                else { continue }
-                indices = indices.filter { experiment.points[$0].coordinate(axis) == first }
-                held.append(label(axis, first))
+                let rank = { (index: Int) in xValue(experiment.points[index], axis: axis, categories: categories) }
+                let pick = categories == nil ? indices.max { rank($0) < rank($1) } : indices.min { rank($0) < rank($1) }
+                guard let value = pick.flatMap({ experiment.points[$0].coordinate(axis) }) else { continue }
+                indices = indices.filter { experiment.points[$0].coordinate(axis) == value }
+                held.append(label(axis, value))
             }
             // In the engines' order, then the spec's order of the other axes' values.
             let axes = experiment.varyingAxes.filter { $0 != ParameterName.concurrency.rawValue }
@@ -66,6 +74,7 @@ extension ChartPlanner {
                 let histogram = experiment.histograms[index]
                 guard histogram.totalCount > 0 else { continue }
                 maxCount = max(maxCount, histogram.totalCount)
+                drawn.append(experiment.points[index])
                 var points: [(x: Double, y: Double, low: Double, high: Double)] = []
                 // Beyond 1 − 1/n the histogram has no more resolution: stop there and add the maximum.
                 let limit = 100 * (1 - 1 / Double(histogram.totalCount))
@@ -95,7 +104,7 @@ extension ChartPlanner {
                     title: group.title, style: .linesPoints, color: group.color, dash: group.dash,
                     pointType: group.pointType, points: points)
             }
-            if !held.isEmpty { heldNotes.append("at c=\(level) only \(held.joined(separator: ", ")) is shown") }
+            if !held.isEmpty { heldNotes.append("the panel at c=\(level) shows only \(held.joined(separator: ", "))") }
             panels.append(
                 ChartPanel(
                     title: (["c=\(level)"] + held).joined(separator: ", "),
@@ -128,6 +137,7 @@ extension ChartPlanner {
             + "same concurrency: one panel per concurrency (\(levels.map { "c=\($0)" }.joined(separator: ", "))). "
             + "Both axes are logarithmic; the leftmost point of each line is the minimum."
         if !heldNotes.isEmpty { caption += " To keep each panel legible, " + heldNotes.joined(separator: "; ") + "." }
+        caption += unsentNote(drawn)
         if !omitted.isEmpty, panels.count == 1 {
             caption += " Not shown (they never ran at that concurrency): \(omitted.sorted().joined(separator: ", "))."
         }
@@ -139,22 +149,44 @@ extension ChartPlanner {
             size: (panels.count > 1 ? Swift.min(2400, 640 * panels.count) : 960, 600))
     }
 
-    /// Breaker state over time above the injected error rate, on one shared time axis, per engine at the cell with
-    /// most transitions; the server's trigger phase, when its schedule has one, as a bracket over the states.
+    /// The spectrum caption's sentence on requests the client rejected without sending them (an open breaker, the
+    /// throttle, a limiter wait), "" when they are under 1% of the drawn ones: their latency is the time it took to
+    /// reject them, so the low percentiles of such a line are rejections, not fast responses.
+    static func unsentNote(_ points: [PointSummary]) -> String {
+        let counts = points.flatMap(\.finalClasses)
+        let total = counts.reduce(0) { $0 + $1.count }
+        let rejections = Set(CellStatistics.localRejections.map(\.rawValue))
+        let unsent = counts.filter { rejections.contains($0.label) }
+        let share = Double(unsent.reduce(0) { $0 + $1.count }) / Double(Swift.max(1, total))
+        guard share >= 0.01 else { return "" }
+        let labels = Set(unsent.filter { $0.count > 0 }.map(\.label)).sorted()
+        return " \(Format.percent(share)) of the drawn requests were rejected by the client without being sent "
+            + "(\(labels.joined(separator: ", "))): each counts with the time it took to reject it, so the low "
+            + "percentiles of their lines are rejections, not fast responses."
+    }
+
+    /// Breaker state over time above the injected error rate, on one shared time axis, per engine at its typical
+    /// cell: of the cells with transitions, one with the median count (the upper one of two); the server's trigger
+    /// phase, when its schedule has one, as a bracket over the states.
     static func breakerChart(_ experiment: ExperimentModel) -> Chart? {
         var series: [ChartSeries] = []
         var injected: [ChartSeries] = []
         var trigger: (start: Double, end: Double)?
         var end = 0.0
         for (engineIndex, engine) in experiment.engines.enumerated() {
-            var best: (cell: CellStatistics, point: PointSummary, events: [EventRecord])?
+            var candidates: [(cell: CellStatistics, point: PointSummary, events: [EventRecord])] = []
             for (pointIndex, point) in experiment.points.enumerated() where point.engine == engine {
                 for cell in experiment.cells[pointIndex] {
                     let transitions = (experiment.events[cell.cell.id] ?? []).filter { $0.kind == .breakerTransition }
-                    if transitions.count > (best?.events.count ?? 0) { best = (cell, point, transitions) }
+                    if !transitions.isEmpty { candidates.append((cell, point, transitions)) }
                 }
             }
-            guard let best else { continue }
+            // Stable: among equal counts, the first in point and repetition order.
+            let ranked = candidates.enumerated().sorted {
+                ($0.element.events.count, $0.offset) < ($1.element.events.count, $1.offset)
+            }
+            guard !ranked.isEmpty else { continue }
+            let best = ranked[ranked.count / 2].element
             let cellEnd = Double(max(best.cell.cell.elapsedNs, best.cell.lastEndNs)) / 1e9
             if trigger == nil, let phase = CellStatistics.trigger(experiment.events[best.cell.cell.id] ?? []) {
                 trigger = (Double(phase.startNs) / 1e9, Double(phase.endNs) / 1e9)
@@ -220,7 +252,8 @@ extension ChartPlanner {
         }
         return Chart(
             name: "breaker", title: "\(experiment.name): circuit breaker state over time", heading: "Breaker timeline",
-            caption: "Circuit-breaker state over time, for each engine's cell with the most transitions"
+            caption: "Circuit-breaker state over time, for each engine's typical cell: of its cells with transitions, "
+                + "one with the median count"
                 + (injected.isEmpty
                     ? " (one run each, no bars)."
                     : ", above the error rate the server injected, on the same time axis (one run each, no bars).")

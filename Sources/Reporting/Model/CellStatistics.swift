@@ -226,9 +226,13 @@ struct CellStatistics: Sendable {
         return throughput / bound
     }
 
+    /// The final outcomes of requests rejected on the client without being sent: breaker open, throttled, limiter
+    /// timeout.
+    static let localRejections: [ErrorClass] = [.circuitOpen, .throttled, .limiterTimeout]
+
     /// Final outcomes rejected on the client without being sent: breaker open, throttled, limiter timeout.
     var rejectedLocally: Int {
-        [ErrorClass.circuitOpen, .throttled, .limiterTimeout].reduce(0) { $0 + (finalClasses[$1.rawValue] ?? 0) }
+        Self.localRejections.reduce(0) { $0 + (finalClasses[$1.rawValue] ?? 0) }
     }
 
     /// Final outcomes that failed after being sent.

@@ -79,11 +79,54 @@ extension Analyses {
         var point: PointSummary
         var repetitions: Int
         var recoveries: [CellStatistics.Recovery]
+        /// The cell of each of `recoveries`.
+        var recoveryCells: [CellStatistics]
+        /// The machine's CPU steal over each of `recoveryCells`, as a share of its CPU time; nil when not measured.
+        var steal: [Double?]
         var wasted: [Double]
 
-        var recoveredCount: Int { recoveries.filter(\.recovered).count }
-        var collapsedCount: Int { recoveries.filter(\.collapsed).count }
-        var recoverySeconds: [Double] { recoveries.map(\.seconds).filter(\.isFinite) }
+        /// The repetitions that say what the trigger did: all but the `earlyCollapses`.
+        var counted: [CellStatistics.Recovery] {
+            let early = Set(earlyCollapses)
+            return recoveries.indices.filter { !early.contains($0) }.map { recoveries[$0] }
+        }
+        var recoveredCount: Int { counted.filter(\.recovered).count }
+        var collapsedCount: Int { counted.filter(\.collapsed).count }
+        var recoverySeconds: [Double] { counted.map(\.seconds).filter(\.isFinite) }
+
+        /// Repetitions whose goodput from 1 s to the trigger's start stayed below half the median of the others'
+        /// (those with any): they collapsed before the trigger (or never started), so what they did after it says
+        /// nothing about the trigger, and they count as neither recovered nor collapsed.
+        var earlyCollapses: [Int] {
+            let levels = recoveries.map(\.before).filter { $0 > 0 }
+            let typical = levels.isEmpty ? 0 : Statistics.median(levels)
+            return recoveries.indices.filter {
+                !recoveries[$0].hasLevel || recoveries[$0].before < CellStatistics.collapsedShare * typical
+            }
+        }
+
+        /// The repetition that best shows what the treatment did: of those with a level before the trigger that did
+        /// what most did, the one with the median recovery time (recovered) or the median goodput over the last 2 s
+        /// (otherwise); nil without one.
+        var typical: CellStatistics? {
+            let outcome = outcome
+            let early = Set(earlyCollapses)
+            let candidates = recoveries.indices.filter { index in
+                let recovery = recoveries[index]
+                guard recovery.hasLevel, !early.contains(index) else { return false }
+                switch outcome {
+                case .recovered: return recovery.recovered
+                case .collapsed: return recovery.collapsed
+                default: return true
+                }
+            }
+            let ranked = candidates.sorted { left, right in
+                outcome == .recovered
+                    ? recoveries[left].seconds < recoveries[right].seconds
+                    : recoveries[left].tail < recoveries[right].tail
+            }
+            return ranked.isEmpty ? nil : recoveryCells[ranked[(ranked.count - 1) / 2]]
+        }
 
         /// Stayed collapsed in most repetitions; else recovered in most; else neither.
         var outcome: RecoveryOutcome {
@@ -103,11 +146,14 @@ extension Analyses {
             var treatment = patternLabel(point.params, in: experiment)
             let others = otherSettings(point, in: experiment)
             if !others.isEmpty { treatment += ", " + others }
+            let measured = cells.compactMap { cell in
+                cell.recovery(events: experiment.events[cell.cell.id] ?? []).map { (cell, $0) }
+            }
             rows.append(
                 RecoveryRow(
                     treatment: treatment, order: patternOrder(point.params), index: index, point: point,
-                    repetitions: cells.count,
-                    recoveries: cells.compactMap { $0.recovery(events: experiment.events[$0.cell.id] ?? []) },
+                    repetitions: cells.count, recoveries: measured.map(\.1), recoveryCells: measured.map(\.0),
+                    steal: measured.map { Methods.load($0.0, run: experiment.run).steal },
                     wasted: cells.compactMap(\.wastedShare)))
         }
         var firstSeen: [String: Int] = [:]
@@ -161,8 +207,10 @@ extension Analyses {
         section += "of that level before the cell's last sample ended; the recovery time runs from the trigger's end "
         section += "to the end of that window (to within 50 ms). A cell *stayed collapsed* when its goodput over the "
         section += "last 2 s of the offered load (up to the last first attempt's send) was below half its level "
-        section += "before the trigger. A treatment recovered or stayed collapsed on an engine when most of its "
-        section += "repetitions did. Wasted work is the server's requests served after their client had given up, "
+        section += "before the trigger. A cell *collapsed before the trigger* when its goodput from 1 s to the "
+        section += "trigger's start was below half the median of its treatment's repetitions: it counts as neither. "
+        section +=
+            "A treatment recovered or stayed collapsed on an engine when most of its repetitions did. Wasted work is the server's requests served after their client had given up, "
         section += "as a share of all it served. Medians over repetitions, with their range; the simulation's "
         section += "times are virtual.\n\n"
         var table: [[String]] = []
@@ -173,14 +221,15 @@ extension Analyses {
                 "\(row.recoveredCount)", medianAndRange(seconds, Format.significant),
                 medianAndRange(row.recoveries.map(\.before), Format.rate),
                 medianAndRange(row.recoveries.map(\.tail), Format.rate), "\(row.collapsedCount)",
-                medianAndRange(row.wasted, Format.percent),
+                "\(row.earlyCollapses.count)", medianAndRange(row.wasted, Format.percent),
             ])
         }
         section += Markdown.table(
             header: [
                 "treatment", "engine", "repetitions", "recovered", "recovery time (s)",
-                "goodput before the trigger (req/s)", "goodput, last 2 s (req/s)", "stayed collapsed", "wasted work",
-            ], alignRight: [false, false, true, true, true, true, true, true, true], rows: table)
+                "goodput before the trigger (req/s)", "goodput, last 2 s (req/s)", "stayed collapsed",
+                "collapsed before the trigger", "wasted work",
+            ], alignRight: [false, false, true, true, true, true, true, true, true, true], rows: table)
         section += "\n"
         var treatments: [String] = []
         for row in rows where !treatments.contains(row.treatment) { treatments.append(row.treatment) }
@@ -239,6 +288,9 @@ extension Analyses {
                 parts.append("\(engine) had no trigger phase to recover from")
             }
         }
+        for row in rows where row.outcome != .noLevel && !row.earlyCollapses.isEmpty {
+            parts.append(earlyCollapseNote(row))
+        }
         var sentence = "**\(Markdown.escape(treatment))**: " + parts.joined(separator: "; ")
         let measured = rows.filter { $0.outcome != .unmeasured && $0.outcome != .noLevel }
         let live = measured.filter { !$0.point.isSimulated }
@@ -254,5 +306,26 @@ extension Analyses {
             }
         }
         return sentence + "."
+    }
+
+    /// The clause on repetitions that collapsed before the trigger: how many, and the CPU steal they met against
+    /// the other repetitions' (a host that takes the client's CPU away is a trigger too).
+    static func earlyCollapseNote(_ row: RecoveryRow) -> String {
+        let early = row.earlyCollapses
+        let engine = Markdown.escape(engineWords(row.point.engine))
+        var text = "\(early.count) of \(row.repetitions) \(engine) repetitions collapsed before the trigger "
+        text += "(goodput from 1 s to the trigger's start below half the others'), so they count as neither "
+        text += "recovered nor collapsed"
+        let earlySteal = early.compactMap { row.steal[$0] }
+        let otherSteal = row.recoveries.indices.filter { !early.contains($0) }.compactMap { row.steal[$0] }
+        if !earlySteal.isEmpty, !otherSteal.isEmpty {
+            text += "; the machine's CPU steal over those cells was \(medianAndRange(earlySteal, Format.percent)), "
+            text += "against \(medianAndRange(otherSteal, Format.percent)) over the others"
+            // Every early one above the others' median: the host taking CPU away is the likely trigger.
+            if earlySteal.min()! > Statistics.median(otherSteal) {
+                text += ": the host taking the client's CPU away likely acted as a trigger of its own"
+            }
+        }
+        return text
     }
 }

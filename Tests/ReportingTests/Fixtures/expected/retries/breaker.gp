@@ -21,11 +21,11 @@ set title 'retries: circuit breaker state over time'
 set xlabel 'time since the cell started (s)'
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:0.956865859]
+set xrange [0:0.866511584]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
-plot data index 0 using 1:2 with steps lc rgb '#d95f02' lw 2 dt 1 title 'sync, errorRate=0.2, retry=exponential, rep 0', \
-     data index 1 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 2 title 'async, errorRate=0.2, retry=exponential, rep 0'
+plot data index 0 using 1:2 with steps lc rgb '#d95f02' lw 2 dt 1 title 'sync, errorRate=0.2, retry=exponential, rep 1', \
+     data index 1 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 2 title 'async, errorRate=0.2, retry=exponential, rep 1'
 set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'breaker.png'
 reset
@@ -42,9 +42,9 @@ set title 'retries: circuit breaker state over time'
 set xlabel 'time since the cell started (s)'
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:0.956865859]
+set xrange [0:0.866511584]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
-plot data index 0 using 1:2 with steps lc rgb '#d95f02' lw 2 dt 1 title 'sync, errorRate=0.2, retry=exponential, rep 0', \
-     data index 1 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 2 title 'async, errorRate=0.2, retry=exponential, rep 0'
+plot data index 0 using 1:2 with steps lc rgb '#d95f02' lw 2 dt 1 title 'sync, errorRate=0.2, retry=exponential, rep 1', \
+     data index 1 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 2 title 'async, errorRate=0.2, retry=exponential, rep 1'
 unset output
