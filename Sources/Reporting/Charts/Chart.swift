@@ -97,8 +97,11 @@ enum ChartPalette {
     /// pentagon, then the open versions.
     static let pointTypes = [7, 5, 9, 13, 11, 15, 6, 4]
 
-    /// The open version of a filled point type of `pointTypes` (gnuplot numbers each one below its filled twin).
-    static func open(_ filled: Int) -> Int { [5, 7, 9, 11, 13, 15].contains(filled) ? filled - 1 : filled }
+    /// The filled ones among `pointTypes`.
+    static let filledPointTypes = [7, 5, 9, 13, 11, 15]
+
+    /// The open version of a filled point type (gnuplot numbers each one below its filled twin).
+    static func open(_ filled: Int) -> Int { filledPointTypes.contains(filled) ? filled - 1 : filled }
 
     /// The point type of an engine.
     static func pointType(engine: String, index: Int) -> Int {

@@ -188,7 +188,7 @@ extension ChartPlanner {
             var group = group
             if simBesideOne {
                 group.color = ChartPalette.colors[group.variant % ChartPalette.colors.count]
-                let filled = ChartPalette.pointTypes[group.variant % 6]
+                let filled = ChartPalette.filledPointTypes[group.variant % ChartPalette.filledPointTypes.count]
                 group.pointType = group.engine == sim ? ChartPalette.open(filled) : filled
                 group.dash = group.engine == sim ? 2 : 1
             } else if engines.count <= 1 {

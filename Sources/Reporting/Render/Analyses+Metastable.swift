@@ -209,8 +209,8 @@ extension Analyses {
         section += "last 2 s of the offered load (up to the last first attempt's send) was below half its level "
         section += "before the trigger. A cell *collapsed before the trigger* when its goodput from 1 s to the "
         section += "trigger's start was below half the median of its treatment's repetitions: it counts as neither. "
-        section +=
-            "A treatment recovered or stayed collapsed on an engine when most of its repetitions did. Wasted work is the server's requests served after their client had given up, "
+        section += "A treatment recovered or stayed collapsed on an engine when most of its repetitions did. Wasted "
+        section += "work is the server's requests served after their client had given up, "
         section += "as a share of all it served. Medians over repetitions, with their range; the simulation's "
         section += "times are virtual.\n\n"
         var table: [[String]] = []
