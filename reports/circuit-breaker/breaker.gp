@@ -24,12 +24,12 @@ set title 'breaker state'
 set xlabel ''
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:7.15751191]
+set xrange [0:7.21759588]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
-plot data index 0 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded, breaker=on, rep 0', \
-     data index 1 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 2 title 'async, breaker=on, rep 0', \
-     data index 2 using 1:2 with steps lc rgb '#e6ab02' lw 2 dt 3 title 'sim, breaker=on, rep 0'
+plot data index 0 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded, breaker=on, rep 2', \
+     data index 1 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 2 title 'async, breaker=on, rep 2', \
+     data index 2 using 1:2 with steps lc rgb '#e6ab02' lw 2 dt 3 title 'sim, breaker=on, rep 10'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -45,7 +45,7 @@ set title 'injected error rate'
 set xlabel 'time since the cell started (s)'
 set ylabel 'injected error rate (fraction)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:7.15751191]
+set xrange [0:7.21759588]
 set yrange [-0.05:1.05]
 plot data index 3 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
 unset multiplot
@@ -68,12 +68,12 @@ set title 'breaker state'
 set xlabel ''
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:7.15751191]
+set xrange [0:7.21759588]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
-plot data index 0 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded, breaker=on, rep 0', \
-     data index 1 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 2 title 'async, breaker=on, rep 0', \
-     data index 2 using 1:2 with steps lc rgb '#e6ab02' lw 2 dt 3 title 'sim, breaker=on, rep 0'
+plot data index 0 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded, breaker=on, rep 2', \
+     data index 1 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 2 title 'async, breaker=on, rep 2', \
+     data index 2 using 1:2 with steps lc rgb '#e6ab02' lw 2 dt 3 title 'sim, breaker=on, rep 10'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -89,7 +89,7 @@ set title 'injected error rate'
 set xlabel 'time since the cell started (s)'
 set ylabel 'injected error rate (fraction)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:7.15751191]
+set xrange [0:7.21759588]
 set yrange [-0.05:1.05]
 plot data index 3 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
 unset multiplot

@@ -20,13 +20,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'server calls: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'calls the server received (count)'
+set ylabel 'calls the server received (count, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set logscale y 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
+set yrange [25.2173913:5605.1]
+set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
@@ -43,13 +44,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'server calls: sim, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'calls the server received (count)'
+set ylabel 'calls the server received (count, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set logscale y 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
+set yrange [26.5217391:5807.5]
+set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
@@ -66,13 +68,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'server calls: sim, networkMs=10, networkSdMs=2,'."\n".'baseMs=5, capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'calls the server received (count)'
+set ylabel 'calls the server received (count, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
+set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set yrange [19.1304348:81287.175]
+set ytics ('100' 100, '1000' 1000, '10000' 10000)
 plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
      data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
@@ -89,13 +92,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'completion time: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'time to finish the cell''s work (s)'
+set ylabel 'time to finish the cell''s work (s, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set logscale y 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
+set yrange [0.0212542661:19.7240185]
+set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
 plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 16 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 17 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
@@ -112,13 +116,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'completion time: sim, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'time to finish the cell''s work (s)'
+set ylabel 'time to finish the cell''s work (s, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set logscale y 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
+set yrange [0.0173913043:21.6821]
+set ytics ('0.1' 0.1, '1' 1, '10' 10)
 plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
      data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
@@ -135,13 +140,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'completion time: sim, networkMs=10, networkSdMs=2,'."\n".'baseMs=5, capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'time to finish the cell''s work (s)'
+set ylabel 'time to finish the cell''s work (s, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
+set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set yrange [0.0474685113:14.8475831]
+set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
 plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
      data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
@@ -161,8 +167,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 30 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
@@ -184,8 +190,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 35 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
@@ -232,13 +238,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'server calls: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'calls the server received (count)'
+set ylabel 'calls the server received (count, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set logscale y 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
+set yrange [25.2173913:5605.1]
+set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
@@ -255,13 +262,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'server calls: sim, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'calls the server received (count)'
+set ylabel 'calls the server received (count, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set logscale y 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
+set yrange [26.5217391:5807.5]
+set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
@@ -278,13 +286,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'server calls: sim, networkMs=10, networkSdMs=2,'."\n".'baseMs=5, capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'calls the server received (count)'
+set ylabel 'calls the server received (count, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
+set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set yrange [19.1304348:81287.175]
+set ytics ('100' 100, '1000' 1000, '10000' 10000)
 plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
      data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
@@ -301,13 +310,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'completion time: async, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'time to finish the cell''s work (s)'
+set ylabel 'time to finish the cell''s work (s, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set logscale y 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
+set yrange [0.0212542661:19.7240185]
+set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
 plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 16 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 17 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
@@ -324,13 +334,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'completion time: sim, networkMs=0, networkSdMs=0,'."\n".'baseMs=2, capMs=200'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'time to finish the cell''s work (s)'
+set ylabel 'time to finish the cell''s work (s, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set logscale y 10
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
+set yrange [0.0173913043:21.6821]
+set ytics ('0.1' 0.1, '1' 1, '10' 10)
 plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
      data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
@@ -347,13 +358,14 @@ set xtics nomirror
 set ytics nomirror
 set title 'completion time: sim, networkMs=10, networkSdMs=2,'."\n".'baseMs=5, capMs=2000'
 set xlabel 'concurrency (requests in flight), log scale'
-set ylabel 'time to finish the cell''s work (s)'
+set ylabel 'time to finish the cell''s work (s, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
+set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [0:*]
-set offsets 0, 0, graph 0.06, 0
+set yrange [0.0474685113:14.8475831]
+set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
 plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
      data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
@@ -373,8 +385,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 30 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
@@ -396,8 +408,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'highest attempt'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 35 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \

@@ -18,19 +18,21 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'c=50, backoff=none'
+set title 'c=50, live engines'
 set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
 set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
-set xrange [0.8:2500]
-set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:334.395805]
-plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
-     data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
-     data index 2 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100)
+set xrange [0.8:625]
+set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
+set yrange [3.6257687:19717.757]
+plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
+     data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSdMs=0, baseMs=…', \
+     data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
+     data index 3 using 1:2 with linespoints lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=0, networkSdMs=0, baseMs=2, cap…', \
+     data index 4 using 1:2 with linespoints lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=0, networkSdMs=0, baseMs…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -40,19 +42,21 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'c=100, backoff=none'
+set title 'c=100, live engines'
 set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
 set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
-set xrange [0.8:2500]
-set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:334.395805]
-plot data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
-     data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
-     data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100)
+set xrange [0.8:625]
+set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
+set yrange [3.6257687:19717.757]
+plot data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
+     data index 6 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSdMs=0, baseMs=…', \
+     data index 7 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
+     data index 8 using 1:2 with linespoints lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=0, networkSdMs=0, baseMs=2, cap…', \
+     data index 9 using 1:2 with linespoints lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=0, networkSdMs=0, baseMs…'
 unset multiplot
 set terminal pngcairo size 1280,600 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'latency-spectrum.png'
@@ -67,19 +71,21 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'c=50, backoff=none'
+set title 'c=50, live engines'
 set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
 set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
-set xrange [0.8:2500]
-set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:334.395805]
-plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
-     data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
-     data index 2 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100)
+set xrange [0.8:625]
+set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
+set yrange [3.6257687:19717.757]
+plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
+     data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSdMs=0, baseMs=…', \
+     data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
+     data index 3 using 1:2 with linespoints lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=0, networkSdMs=0, baseMs=2, cap…', \
+     data index 4 using 1:2 with linespoints lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=0, networkSdMs=0, baseMs…'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -89,18 +95,20 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
-set title 'c=100, backoff=none'
+set title 'c=100, live engines'
 set xlabel 'percentile (log scale of 1/(1 - p); rightmost point is the maximum)'
 set ylabel 'latency (ms, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
-set xrange [0.8:2500]
-set ytics ('2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [1.73913043:334.395805]
-plot data index 3 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
-     data index 4 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'sim, networkMs=0, networkSdMs=0, baseMs=2, capMs=200', \
-     data index 5 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'sim, networkMs=10, networkSdMs=2, baseMs=5, capMs=2000'
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100)
+set xrange [0.8:625]
+set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
+set yrange [3.6257687:19717.757]
+plot data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
+     data index 6 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSdMs=0, baseMs=…', \
+     data index 7 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
+     data index 8 using 1:2 with linespoints lc rgb '#e7298a' lw 2 dt 1 pt 13 ps 1.1 title 'backoff=equal, networkMs=0, networkSdMs=0, baseMs=2, cap…', \
+     data index 9 using 1:2 with linespoints lc rgb '#66a61e' lw 2 dt 1 pt 11 ps 1.1 title 'backoff=decorrelated, networkMs=0, networkSdMs=0, baseMs…'
 unset multiplot
 unset output

@@ -23,8 +23,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'client peak RSS (MiB; axis not from 0)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set autoscale yfix
 set offsets 0, 0, graph 0.06, graph 0.06
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
@@ -47,10 +47,10 @@ set ylabel 'client CPU per request (µs, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [571.565217:6906.026]
-set ytics ('1000' 1000, '2000' 2000, '5000' 5000)
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
+set yrange [461.2:7702.171]
+set ytics ('500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
@@ -75,8 +75,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'client peak RSS (MiB; axis not from 0)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set autoscale yfix
 set offsets 0, 0, graph 0.06, graph 0.06
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
@@ -99,10 +99,10 @@ set ylabel 'client CPU per request (µs, log scale)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
-set yrange [571.565217:6906.026]
-set ytics ('1000' 1000, '2000' 2000, '5000' 5000)
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
+set yrange [461.2:7702.171]
+set ytics ('500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \

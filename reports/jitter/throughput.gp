@@ -23,8 +23,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
@@ -46,8 +46,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
@@ -92,8 +92,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
@@ -115,8 +115,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
@@ -166,8 +166,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
@@ -189,8 +189,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'throughput (requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
@@ -235,8 +235,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
@@ -258,8 +258,8 @@ set xlabel 'concurrency (requests in flight), log scale'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
 set logscale x 10
-set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
-set xrange [8:1250]
+set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
+set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \

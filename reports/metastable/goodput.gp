@@ -24,13 +24,13 @@ set title 'async (live)'
 set xlabel ''
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:15.759]
-set yrange [0:843.696]
-plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries', \
-     data index 1 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries', \
-     data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10', \
-     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker', \
-     data index 4 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2', \
+set xrange [0:15.555]
+set yrange [0:777.924]
+plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 3', \
+     data index 1 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries, rep 2', \
+     data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10, rep 4', \
+     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 0', \
+     data index 4 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2, rep 0', \
      data index 5 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (3.00–4.00 s)'
 unset logscale
 set autoscale
@@ -47,13 +47,13 @@ set title 'sim (simulated)'
 set xlabel 'time since the cell started (s)'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:15.759]
-set yrange [0:843.696]
-plot data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries', \
-     data index 7 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries', \
-     data index 8 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10', \
-     data index 9 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker', \
-     data index 10 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2', \
+set xrange [0:15.555]
+set yrange [0:777.924]
+plot data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 6', \
+     data index 7 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries, rep 9', \
+     data index 8 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10, rep 8', \
+     data index 9 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 4', \
+     data index 10 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2, rep 0', \
      data index 11 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (3.00–4.00 s)'
 unset multiplot
 set terminal pngcairo size 960,800 noenhanced font 'DejaVu Sans,11' background rgb 'white'
@@ -75,13 +75,13 @@ set title 'async (live)'
 set xlabel ''
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:15.759]
-set yrange [0:843.696]
-plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries', \
-     data index 1 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries', \
-     data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10', \
-     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker', \
-     data index 4 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2', \
+set xrange [0:15.555]
+set yrange [0:777.924]
+plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 3', \
+     data index 1 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries, rep 2', \
+     data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10, rep 4', \
+     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 0', \
+     data index 4 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2, rep 0', \
      data index 5 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (3.00–4.00 s)'
 unset logscale
 set autoscale
@@ -98,13 +98,13 @@ set title 'sim (simulated)'
 set xlabel 'time since the cell started (s)'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:15.759]
-set yrange [0:843.696]
-plot data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries', \
-     data index 7 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries', \
-     data index 8 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10', \
-     data index 9 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker', \
-     data index 10 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2', \
+set xrange [0:15.555]
+set yrange [0:777.924]
+plot data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 6', \
+     data index 7 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries, rep 9', \
+     data index 8 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10, rep 8', \
+     data index 9 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 4', \
+     data index 10 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2, rep 0', \
      data index 11 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (3.00–4.00 s)'
 unset multiplot
 unset output

@@ -30,10 +30,10 @@ plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.
      data index 1 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k:2', \
      data index 2 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'async, budget=none, breaker=on, throttle=off', \
      data index 3 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, throttle=off', \
-     data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
-     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
-     data index 6 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
-     data index 7 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
+     data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
+     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 4 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
+     data index 6 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 8 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
+     data index 7 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 12 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -55,10 +55,10 @@ plot data index 8 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.
      data index 9 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k:2', \
      data index 10 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'async, budget=none, breaker=on, throttle=off', \
      data index 11 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, throttle=off', \
-     data index 12 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
-     data index 13 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
-     data index 14 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
-     data index 15 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
+     data index 12 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
+     data index 13 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 4 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
+     data index 14 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 8 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
+     data index 15 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 12 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
 unset multiplot
 set terminal pngcairo size 1200,648 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
@@ -85,10 +85,10 @@ plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.
      data index 1 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k:2', \
      data index 2 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'async, budget=none, breaker=on, throttle=off', \
      data index 3 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, throttle=off', \
-     data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
-     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
-     data index 6 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
-     data index 7 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
+     data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
+     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 4 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
+     data index 6 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 8 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
+     data index 7 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 12 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -110,9 +110,9 @@ plot data index 8 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.
      data index 9 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'async, budget=none, breaker=off, throttle=k:2', \
      data index 10 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'async, budget=none, breaker=on, throttle=off', \
      data index 11 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'async, budget=token:10, breaker=off, throttle=off', \
-     data index 12 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
-     data index 13 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 5 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
-     data index 14 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 9 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
-     data index 15 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 13 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
+     data index 12 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim, budget=none, breaker=off, throttle=off', \
+     data index 13 using 1:2:3:4 with yerrorbars lc rgb '#d95f02' lw 2 pt 4 ps 1.4 title 'sim, budget=none, breaker=off, throttle=k:2', \
+     data index 14 using 1:2:3:4 with yerrorbars lc rgb '#7570b3' lw 2 pt 8 ps 1.4 title 'sim, budget=none, breaker=on, throttle=off', \
+     data index 15 using 1:2:3:4 with yerrorbars lc rgb '#e7298a' lw 2 pt 12 ps 1.4 title 'sim, budget=token:10, breaker=off, throttle=off'
 unset multiplot
 unset output
