@@ -102,6 +102,13 @@ struct MetastableReportTests {
         return try #require(model.experiments.first)
     }
 
+    /// A cell's recovery around this database's trigger, its offered load ending at 10 s.
+    static func recovery(before: Double, tail: Double, seconds: Double) -> CellStatistics.Recovery {
+        CellStatistics.Recovery(
+            triggerStartNs: triggerStartNs, triggerEndNs: triggerEndNs, before: before, tail: tail,
+            loadEndNs: 10_000_000_000, seconds: seconds)
+    }
+
     /// The per-cell value of `id` for every cell of the points with `backoff`.
     static func values(_ experiment: ExperimentModel, _ id: String, backoff: String) throws -> [Double] {
         let metric = try #require(Metric.named(id))
@@ -181,9 +188,7 @@ struct MetastableReportTests {
     @Test(.timeLimit(.minutes(1)))
     func withoutGoodputBeforeTheTriggerThereIsNothingToRecoverTo() throws {
         let experiment = try Self.experiment()
-        let dead = CellStatistics.Recovery(
-            triggerStartNs: Self.triggerStartNs, triggerEndNs: Self.triggerEndNs, before: 0, tail: 0,
-            loadEndNs: 10_000_000_000, seconds: .nan)
+        let dead = Self.recovery(before: 0, tail: 0, seconds: .nan)
         #expect(!dead.recovered && !dead.collapsed && !dead.hasLevel)
         let cells = experiment.cells[0]
         let row = Analyses.RecoveryRow(
@@ -210,16 +215,11 @@ struct MetastableReportTests {
     @Test(.timeLimit(.minutes(1)))
     func repetitionsThatCollapsedBeforeTheTriggerAreNamedWithTheirStealAndNotDrawn() throws {
         let experiment = try Self.experiment()
-        func recovery(before: Double, tail: Double, seconds: Double) -> CellStatistics.Recovery {
-            CellStatistics.Recovery(
-                triggerStartNs: Self.triggerStartNs, triggerEndNs: Self.triggerEndNs, before: before, tail: tail,
-                loadEndNs: 10_000_000_000, seconds: seconds)
-        }
         let cells = try #require(experiment.cells.first { $0.count == 2 })
         let recoveries = [
-            recovery(before: 0, tail: 0, seconds: .nan), recovery(before: 80, tail: 0, seconds: 2.0),
-            recovery(before: 200, tail: 190, seconds: 1.5), recovery(before: 200, tail: 195, seconds: 0.9),
-            recovery(before: 200, tail: 50, seconds: 3.0),
+            Self.recovery(before: 0, tail: 0, seconds: .nan), Self.recovery(before: 80, tail: 0, seconds: 2.0),
+            Self.recovery(before: 200, tail: 190, seconds: 1.5), Self.recovery(before: 200, tail: 195, seconds: 0.9),
+            Self.recovery(before: 200, tail: 50, seconds: 3.0),
         ]
         let row = Analyses.RecoveryRow(
             treatment: "retries", order: [1, 0], index: 0, point: experiment.points[0], repetitions: 5,
