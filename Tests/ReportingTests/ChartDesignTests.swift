@@ -178,7 +178,8 @@ struct ChartDesignTests {
 
     /// The jitter page's crowd: live strategies, simulated ones with the live settings and simulated ones with the
     /// AWS study's network, 15 lines. Split by strategy, no panel would compare strategies; split per engine and
-    /// setting, each panel is the AWS figure, a strategy keeps its colour in every panel, and a long panel title
+    /// setting, each panel is the AWS figure, a strategy keeps its colour (and, open for the simulation, its marker)
+    /// in every panel, and a long panel title
     /// (metric and setting) is written whole.
     @Test func aCrowdedTreatmentChartKeepsEveryStrategyInEachPanel() throws {
         let settings = [("async", "0", "200"), ("sim", "0", "200"), ("sim", "10", "2000")]
@@ -202,6 +203,11 @@ struct ChartDesignTests {
             #expect(part.groups.map(\.title) == Self.strategies.map { "backoff=\($0)" })
             #expect(part.groups.map(\.color) == parts[0].groups.map(\.color))
             #expect(Set(part.groups.map(\.color)).count == Self.strategies.count)
+        }
+        // The live markers are filled; the simulation's are their open twins, strategy by strategy.
+        #expect(parts[0].groups.allSatisfy { ChartPalette.filledPointTypes.contains($0.pointType) })
+        for part in parts.dropFirst() {
+            #expect(part.groups.map(\.pointType) == parts[0].groups.map { ChartPalette.open($0.pointType) })
         }
         // Without a line coordinate to keep, the first coordinate that splits them does: the strategy.
         #expect(ChartPlanner.split(groups).map(\.suffix) == Self.strategies.map { "backoff=\($0)" })

@@ -74,7 +74,7 @@ struct SyntheticChartScaleTests {
         #expect(ChartPlanner.missingNote(metrics: [recovery], groups: groups()).isEmpty)
         experiment.points[0].metrics["recovery_s"] = nil
         let note = ChartPlanner.missingNote(metrics: [recovery], groups: groups())
-        #expect(note.hasPrefix(" 1 of 10 points have no recovery time and are not drawn in its panel (a repetition"))
+        #expect(note.hasPrefix(" 1 of 10 points has no recovery time and is not drawn in its panel (a repetition"))
         let chart = ChartPlanner.metricChart(
             experiment, name: "r", title: "r", heading: "r", caption: "Recovery.", metrics: [recovery],
             axis: "errorRate", groups: groups())

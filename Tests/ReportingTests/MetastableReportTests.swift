@@ -193,7 +193,7 @@ struct MetastableReportTests {
         let cells = experiment.cells[0]
         let row = Analyses.RecoveryRow(
             treatment: "no retries", order: [0], index: 0, point: experiment.points[0], repetitions: 2,
-            recoveries: [dead, dead], recoveryCells: cells, steal: [nil, nil], wasted: [])
+            measured: cells.map { .init(cell: $0, recovery: dead, steal: nil) }, wasted: [])
         #expect(row.outcome == .noLevel)
         let finding = Analyses.recoveryFinding("no retries", [row])
         #expect(finding.contains("had no goodput before the trigger in most repetitions"))
@@ -223,8 +223,10 @@ struct MetastableReportTests {
         ]
         let row = Analyses.RecoveryRow(
             treatment: "retries", order: [1, 0], index: 0, point: experiment.points[0], repetitions: 5,
-            recoveries: recoveries, recoveryCells: [cells[0], cells[1], cells[1], cells[0], cells[1]],
-            steal: [0.30, 0.25, 0.01, 0.02, 0.03], wasted: [])
+            measured: zip(
+                [cells[0], cells[1], cells[1], cells[0], cells[1]], zip(recoveries, [0.30, 0.25, 0.01, 0.02, 0.03])
+            )
+            .map { .init(cell: $0, recovery: $1.0, steal: $1.1) }, wasted: [])
         #expect(row.earlyCollapses == [0, 1])
         #expect(row.recoveredCount == 3 && row.collapsedCount == 1)
         #expect(row.outcome == .recovered)
@@ -242,13 +244,13 @@ struct MetastableReportTests {
             "\(finding)")
         // Steal no higher than the others': the numbers, and no claim.
         var calm = row
-        calm.steal = [0.01, 0.02, 0.01, 0.02, 0.03]
+        for (index, steal) in [0.01, 0.02, 0.01, 0.02, 0.03].enumerated() { calm.measured[index].steal = steal }
         let calmFinding = Analyses.recoveryFinding("retries", [calm])
         #expect(calmFinding.contains("over the others."), "\(calmFinding)")
         #expect(!calmFinding.contains("trigger of its own"))
         // Without steal figures the clause stops at the count.
         var unmeasured = row
-        unmeasured.steal = [nil, nil, nil, nil, nil]
+        for index in unmeasured.measured.indices { unmeasured.measured[index].steal = nil }
         #expect(Analyses.recoveryFinding("retries", [unmeasured]).contains("nor collapsed."))
     }
 
@@ -354,12 +356,10 @@ struct MetastableReportTests {
     @Test(.timeLimit(.minutes(1)))
     func aDegradedTreatmentGivesItsGoodputAgainstItsLevel() throws {
         var row = try #require(Analyses.recoveryRows(try Self.experiment()).first)
-        row.recoveries = row.recoveries.map { recovery in
-            var degraded = recovery
-            degraded.before = 500
-            degraded.tail = 400
-            degraded.seconds = .nan
-            return degraded
+        for index in row.measured.indices {
+            row.measured[index].recovery.before = 500
+            row.measured[index].recovery.tail = 400
+            row.measured[index].recovery.seconds = .nan
         }
         #expect(row.outcome == .neither)
         let finding = Analyses.recoveryFinding("throttle", [row])

@@ -167,7 +167,7 @@ struct SimulationReportTests {
             let livePoint = try #require(pointType(live))
             #expect(pointType(sim) == livePoint - 1, "the open twin of the live marker")
         }
-        #expect(chart.caption.contains("are dashed and their markers open"))
+        #expect(chart.caption.contains("have open markers (the live ones filled) and, where a line joins"))
         // The x axis reaches the simulation's 8 clients; the caption says the sim lines go further.
         #expect(script.contains("'8' 8"))
         #expect(chart.caption.contains("run to 8 clients where the live ones stop at 4"))

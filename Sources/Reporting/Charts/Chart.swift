@@ -47,6 +47,9 @@ struct ChartPanel: Sendable {
     var categoricalX = false
     /// The series.
     var series: [ChartSeries]
+
+    /// Every finite y value the panel draws: its points and the ends of their bars.
+    var drawnYValues: [Double] { series.flatMap { $0.points.flatMap { [$0.y, $0.low, $0.high] } }.filter(\.isFinite) }
 }
 
 /// How a series is drawn.

@@ -182,14 +182,16 @@ extension ChartPlanner {
         if live.isEmpty { return note + "." }
         var clauses: [String] = []
         if Set(live.map(\.engine)).count == 1 {
-            clauses.append("are dashed and their markers open, in the colour of the live series with the same setting")
+            clauses.append(
+                "have open markers (the live ones filled) and, where a line joins their points, dashed lines, in the "
+                    + "colour of the live series with the same setting")
         }
         let simMax = simulated.map(\.concurrency).max() ?? 0
         let liveMax = live.map(\.concurrency).max() ?? 0
         if simMax > liveMax {
             clauses.append("run to \(simMax) clients where the live ones stop at \(liveMax)")
         }
-        if !clauses.isEmpty { note += "; its lines " + clauses.joined(separator: ", and ") }
+        if !clauses.isEmpty { note += "; its series " + clauses.joined(separator: ", and ") }
         return note + "."
     }
 

@@ -257,7 +257,8 @@ extension ChartPlanner {
     }
 
     /// Sets of groups that differ only in `lines`: each line named by its `lines` value, with that value's colour
-    /// and point type (in order of first appearance) in every set, so a strategy reads the same across panels.
+    /// and point type (in order of first appearance) in every set, so a strategy reads the same across panels. As in
+    /// `styled(_:)`, the simulation's markers are the open twins of the live ones.
     static func restyled(
         _ parts: [(suffix: String, groups: [Group])], lines: String
     ) -> [(suffix: String, groups: [Group])] {
@@ -270,7 +271,8 @@ extension ChartPlanner {
                 index[value] = position
                 group.title = "\(lines)=\(value)"
                 group.color = ChartPalette.colors[position % ChartPalette.colors.count]
-                group.pointType = ChartPalette.pointTypes[position % ChartPalette.pointTypes.count]
+                let filled = ChartPalette.filledPointTypes[position % ChartPalette.filledPointTypes.count]
+                group.pointType = group.engine == EngineName.sim.rawValue ? ChartPalette.open(filled) : filled
                 return group
             }
             return (part.suffix, groups)
@@ -341,7 +343,7 @@ extension ChartPlanner {
     /// Whether a panel's values (bars included) are all positive and span at least two decades: on a linear axis
     /// the small ones would lie on the axis, so the panel is drawn on a log one.
     static func needsLogY(_ panel: ChartPanel) -> Bool {
-        let values = panel.series.flatMap { $0.points.flatMap { [$0.y, $0.low, $0.high] } }.filter(\.isFinite)
+        let values = panel.drawnYValues
         guard let low = values.min(), let high = values.max(), low > 0 else { return false }
         return high / low >= 100
     }
@@ -390,7 +392,8 @@ extension ChartPlanner {
             let missing = points.filter { value($0, metric) == nil }.count
             guard missing > 0, missing < points.count else { continue }
             var sentence =
-                " \(missing) of \(points.count) points have no \(metric.title) and are not drawn in its panel"
+                " \(missing) of \(points.count) points \(missing == 1 ? "has" : "have") no \(metric.title) and "
+                + "\(missing == 1 ? "is" : "are") not drawn in its panel"
             if metric.id == "recovery_s" {
                 sentence += " (a repetition that never recovered, or had no goodput before the trigger, leaves the "
                 sentence += "median undefined; the table \"Recovery after the trigger\" has every repetition)"

@@ -231,9 +231,7 @@ enum GnuplotScript {
 
     /// The y range of a log panel: its positive values and bars, with a little room either side; nil without data.
     static func logRange(_ panel: ChartPanel) -> (low: Double, high: Double)? {
-        let values = panel.series.flatMap { $0.points.flatMap { [$0.y, $0.low, $0.high] } }.filter {
-            $0.isFinite && $0 > 0
-        }
+        let values = panel.drawnYValues.filter { $0 > 0 }
         guard let low = values.min(), let high = values.max() else { return nil }
         return (low / 1.15, high * 1.15)
     }

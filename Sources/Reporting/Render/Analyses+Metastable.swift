@@ -78,12 +78,19 @@ extension Analyses {
         var index: Int
         var point: PointSummary
         var repetitions: Int
-        var recoveries: [CellStatistics.Recovery]
-        /// The cell of each of `recoveries`.
-        var recoveryCells: [CellStatistics]
-        /// The machine's CPU steal over each of `recoveryCells`, as a share of its CPU time; nil when not measured.
-        var steal: [Double?]
+        /// The repetitions that have a recovery, in cell order.
+        var measured: [Repetition]
         var wasted: [Double]
+
+        /// A repetition with a recovery: its cell, what its goodput did, and the machine's CPU steal over it (a share
+        /// of its CPU time; nil when not measured).
+        struct Repetition {
+            var cell: CellStatistics
+            var recovery: CellStatistics.Recovery
+            var steal: Double?
+        }
+
+        var recoveries: [CellStatistics.Recovery] { measured.map(\.recovery) }
 
         /// The repetitions that say what the trigger did: all but the `earlyCollapses`.
         var counted: [CellStatistics.Recovery] {
@@ -125,7 +132,7 @@ extension Analyses {
                     ? recoveries[left].seconds < recoveries[right].seconds
                     : recoveries[left].tail < recoveries[right].tail
             }
-            return ranked.isEmpty ? nil : recoveryCells[ranked[(ranked.count - 1) / 2]]
+            return ranked.isEmpty ? nil : measured[ranked[(ranked.count - 1) / 2]].cell
         }
 
         /// Stayed collapsed in most repetitions; else recovered in most; else neither.
@@ -147,14 +154,15 @@ extension Analyses {
             let others = otherSettings(point, in: experiment)
             if !others.isEmpty { treatment += ", " + others }
             let measured = cells.compactMap { cell in
-                cell.recovery(events: experiment.events[cell.cell.id] ?? []).map { (cell, $0) }
+                cell.recovery(events: experiment.events[cell.cell.id] ?? []).map {
+                    RecoveryRow.Repetition(
+                        cell: cell, recovery: $0, steal: Methods.load(cell, run: experiment.run).steal)
+                }
             }
             rows.append(
                 RecoveryRow(
                     treatment: treatment, order: patternOrder(point.params), index: index, point: point,
-                    repetitions: cells.count, recoveries: measured.map(\.1), recoveryCells: measured.map(\.0),
-                    steal: measured.map { Methods.load($0.0, run: experiment.run).steal },
-                    wasted: cells.compactMap(\.wastedShare)))
+                    repetitions: cells.count, measured: measured, wasted: cells.compactMap(\.wastedShare)))
         }
         var firstSeen: [String: Int] = [:]
         for (index, row) in rows.enumerated() where firstSeen[row.treatment] == nil { firstSeen[row.treatment] = index }
@@ -316,8 +324,8 @@ extension Analyses {
         var text = "\(early.count) of \(row.repetitions) \(engine) repetitions collapsed before the trigger "
         text += "(goodput from 1 s to the trigger's start below half the others'), so they count as neither "
         text += "recovered nor collapsed"
-        let earlySteal = early.compactMap { row.steal[$0] }
-        let otherSteal = row.recoveries.indices.filter { !early.contains($0) }.compactMap { row.steal[$0] }
+        let earlySteal = early.compactMap { row.measured[$0].steal }
+        let otherSteal = row.measured.indices.filter { !early.contains($0) }.compactMap { row.measured[$0].steal }
         if !earlySteal.isEmpty, !otherSteal.isEmpty {
             text += "; the machine's CPU steal over those cells was \(medianAndRange(earlySteal, Format.percent)), "
             text += "against \(medianAndRange(otherSteal, Format.percent)) over the others"
