@@ -125,16 +125,20 @@ public struct EngineRunSummary: Sendable, Hashable {
     public var warmupRequests: Int
     /// Measured logical requests handed out: ids `warmupRequests..<warmupRequests + measuredRequests`. Default 0.
     public var measuredRequests: Int
+    /// The instant the samples' times count from (the run clock's origin); nil when they are not wall-clock times
+    /// (the simulation's virtual time).
+    public var origin: ContinuousClock.Instant?
 
     public init(
         completedRequests: Int, elapsed: Duration, maxLateness: Duration = .zero, warmupRequests: Int = 0,
-        measuredRequests: Int = 0
+        measuredRequests: Int = 0, origin: ContinuousClock.Instant? = nil
     ) {
         self.completedRequests = completedRequests
         self.elapsed = elapsed
         self.maxLateness = maxLateness
         self.warmupRequests = warmupRequests
         self.measuredRequests = measuredRequests
+        self.origin = origin
     }
 }
 

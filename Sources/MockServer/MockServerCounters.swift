@@ -23,6 +23,10 @@ public struct MockServerCounters: Sendable, Codable, Hashable {
     /// Responses made ready after their connection had closed (the client gave up, say on its timeout, while the
     /// request was queued or in service): work the server did for nobody.
     public var wasted: UInt64 = 0
+    /// When the schedule's clock started (the last configuration applied), in ns on the host's uptime clock
+    /// (`NIODeadline`'s): a client on the same host places the schedule's phases on its own clock with it. Nil in
+    /// counters written before it was added.
+    public var scheduleStartUptimeNs: UInt64?
 
     /// Summary of the service-time histogram, in nanoseconds (percentiles within 0.8%).
     public struct ServiceTime: Sendable, Codable, Hashable {
@@ -60,7 +64,8 @@ public struct MockServerCounters: Sendable, Codable, Hashable {
     public init(
         requests: UInt64 = 0, connections: UInt64 = 0, byStatus: [String: UInt64] = [:],
         byFault: [String: UInt64] = [:], byPhase: [String: UInt64] = [:], serviceTime: ServiceTime = .init(),
-        inFlight: Int = 0, queued: Int = 0, peakInFlight: Int = 0, wasted: UInt64 = 0
+        inFlight: Int = 0, queued: Int = 0, peakInFlight: Int = 0, wasted: UInt64 = 0,
+        scheduleStartUptimeNs: UInt64? = nil
     ) {
         self.requests = requests
         self.connections = connections
@@ -72,5 +77,6 @@ public struct MockServerCounters: Sendable, Codable, Hashable {
         self.queued = queued
         self.peakInFlight = peakInFlight
         self.wasted = wasted
+        self.scheduleStartUptimeNs = scheduleStartUptimeNs
     }
 }

@@ -199,7 +199,7 @@ final class ServerCore: Sendable {
                     p99Ns: Double(h.quantile(0.99)), p999Ns: Double(h.quantile(0.999)), maxNs: Double(h.max)
                 ),
                 inFlight: state.inFlight, queued: state.queue.count, peakInFlight: state.peakInFlight,
-                wasted: state.wasted
+                wasted: state.wasted, scheduleStartUptimeNs: state.scheduleStart.uptimeNanoseconds
             )
         }
     }

@@ -18,7 +18,7 @@ import Testing
         return names.filter { $0.hasSuffix(".json") }.sorted()
     }()
 
-    private static func load(_ name: String, quick: Bool = false) throws -> ExperimentSpec {
+    static func load(_ name: String, quick: Bool = false) throws -> ExperimentSpec {
         try ExperimentSpec.load(path: root.appendingPathComponent("experiments/\(name)").path, quick: quick)
     }
 

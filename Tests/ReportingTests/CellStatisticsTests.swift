@@ -56,6 +56,12 @@ struct CellStatisticsTests {
         #expect(abs(stats.attemptsPerRequest - 4.0 / 3) < 1e-12)
         // Amplification: 9 server requests / 4 logical requests (warm-up included).
         #expect(stats.amplification == 2.25)
+        // Request 3 gave up unfinished: the clients' work never completed, so there is no completion time.
+        let completion = Metric.named("completion_s")!
+        #expect(completion.value(stats, []) == nil)
+        var finished = CellStatistics(cell: cell())
+        for s in samples.dropLast() { finished.add(s, firstAttempts: &pending) }
+        #expect(completion.value(finished, []) == finished.spanSeconds)
         // Request 2's latency runs from its first intended send (20 ms) to its final end (50 ms).
         #expect(stats.latency.maxRecorded >= 29_900_000)
         #expect(stats.latency.min >= 10_900_000 && stats.latency.min <= 11_100_000)

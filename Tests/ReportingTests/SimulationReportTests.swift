@@ -106,7 +106,7 @@ struct SimulationReportTests {
         #expect(finding.contains("+28, +53.8%"))
         #expect(section.contains("the same server seed, so the fault decisions are the same per (request id, attempt)"))
         #expect(section.contains("a possible cause is what the model leaves out"))
-        #expect(section.contains("retries without jitter that all wake at the same instant), connection set-up"))
+        #expect(section.contains("the network and the client's own time per request (the simulation adds only"))
         #expect(section.contains("2 simulated points have no live counterpart"))
     }
 

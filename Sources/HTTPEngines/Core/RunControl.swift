@@ -211,6 +211,6 @@ final class RunControl: Sendable {
             elapsed: .nanoseconds(clock.now()),
             maxLateness: .nanoseconds(maxLatenessNs.load(ordering: .relaxed)),
             warmupRequests: warmup,
-            measuredRequests: isOpenLoop ? arrivals : nextMeasured.load(ordering: .relaxed))
+            measuredRequests: isOpenLoop ? arrivals : nextMeasured.load(ordering: .relaxed), origin: clock.origin)
     }
 }

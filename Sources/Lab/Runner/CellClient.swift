@@ -2,6 +2,7 @@ import AsyncPatterns
 import Foundation
 import HTTPEngines
 import LabStore
+import NIOCore
 
 /// The client half of one cell: builds the engine configuration and the resilience policy, runs the engine into a
 /// `StoreSink`, and measures this process's CPU, peak memory and the machine over the run. The runner calls it in
@@ -13,7 +14,8 @@ struct CellClient {
         var result: Result<EngineRunSummary, Error>
         /// Samples stored.
         var stored: Int
-        /// The policy's and the recording's events, in that order.
+        /// The policy's and the recording's events, in that order, then the client's time origin
+        /// (`client_origin_uptime_ns`) when the engine reports one.
         var events: [EventRecord]
     }
 
@@ -58,7 +60,18 @@ struct CellClient {
             cpuUserSeconds: usage.userCPUSeconds, cpuSysSeconds: usage.systemCPUSeconds,
             peakRSSBytes: ProcessFigures.peakRSSBytes() ?? usage.maxRSSBytes,
             voluntarySwitches: usage.voluntaryContextSwitches, involuntarySwitches: usage.involuntaryContextSwitches)
-        return Outcome(result: result, stored: stored, events: policy.events() + sink.events)
+        let origin = try? result.get().origin
+        var events = policy.events(origin: origin) + sink.events
+        if let origin { events.append(Self.originEvent(origin)) }
+        return Outcome(result: result, stored: stored, events: events)
+    }
+
+    /// `origin` on the host's uptime clock (`NIODeadline`'s, which the mock server reports its schedule's start
+    /// on), as a `client_origin_uptime_ns` event: the uptime clock read now, less the time since `origin`.
+    static func originEvent(_ origin: ContinuousClock.Instant) -> EventRecord {
+        let since = ContinuousClock.now - origin
+        let uptime = Int64(NIODeadline.now().uptimeNanoseconds)
+        return EventRecord(tNs: 0, kind: .clientOriginUptimeNs, value: Double(uptime - since.nanoseconds))
     }
 
     /// Sets `record`'s status (and error or timings) from the engine's result, and returns the progress line.

@@ -291,6 +291,8 @@ public struct ExperimentRunner: Sendable {
         let clientStart = ContinuousClock.now
 
         let summary: String
+        /// The client's events, for its time origin.
+        var clientEvents: [EventRecord] = []
         if cell.engine == .wrk {
             // wrk is a process of its own already: the runner starts it, from its own (the client's) CPUs.
             let wrk = WrkCell(
@@ -307,12 +309,14 @@ public struct ExperimentRunner: Sendable {
                 return nil
             }
             summary = line
+            clientEvents = try outputs.store.events(cellID: record.id)
         } else {
             let client = CellClient(cell: cell, spec: spec, baseURL: baseURL, targetPath: target?.path)
             // The sample recorder writes to the store and the JSONL file, through the tee, from a thread of its own.
             let outcome = try await client.run(record: &record, records: outputs.records)
             summary = CellClient.finish(&record, result: outcome.result, stored: outcome.stored)
             try outputs.records.insertEvents(outcome.events, cellID: record.id)
+            clientEvents = outcome.events
         }
         let clientEnd = (ContinuousClock.now - clientStart).nanoseconds
         try outputs.records.insertEvents(
@@ -324,7 +328,8 @@ public struct ExperimentRunner: Sendable {
             ], cellID: record.id)
         if let server {
             record.server = try await server.figures(client: admin, cpuBefore: serverCPU)
-            let injected = cell.injectedErrorRateEvents(schedule: spec.server.schedule)
+            let offsetNs = CellPlan.scheduleOffsetNs(clientEvents: clientEvents, server: record.server)
+            let injected = cell.injectedErrorRateEvents(schedule: spec.server.schedule, offsetNs: offsetNs)
             try outputs.records.insertEvents(injected, cellID: record.id)
         }
         try outputs.records.completeCell(record)

@@ -156,7 +156,7 @@ extension ServerFigures {
             countersJSON: countersJSON)
     }
 
-    fileprivate static func counters(_ json: String) throws -> MockServerCounters {
+    static func counters(_ json: String) throws -> MockServerCounters {
         do {
             return try JSONDecoder().decode(MockServerCounters.self, from: Data(json.utf8))
         } catch {

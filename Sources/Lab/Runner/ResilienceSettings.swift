@@ -109,11 +109,18 @@ struct CellPolicy: AttemptPolicy {
     }
 
     /// Breaker transitions and budget refusals since the policy was made, then the limiter's figures (a `limiter`
-    /// event whose value is the peak of permits held), for the `events` table.
-    func events() -> [EventRecord] {
+    /// event whose value is the peak of permits held), for the `events` table. Their times count from `origin` (the
+    /// engine's, which its samples count from) when given, else from when the policy was made.
+    func events(origin: ContinuousClock.Instant? = nil) -> [EventRecord] {
         guard let resilience else { return [] }
-        return EventRecord.policyEvents(
+        let shiftNs = origin.map { createdAt.duration(to: $0).nanoseconds } ?? 0
+        let events = EventRecord.policyEvents(
             resilience.drainEvents(), snapshot: resilience.snapshot(), endNs: createdAt.duration(to: .now).nanoseconds)
+        return events.map { event in
+            var event = event
+            event.tNs -= shiftNs
+            return event
+        }
     }
 }
 

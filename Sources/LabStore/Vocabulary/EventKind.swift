@@ -45,6 +45,10 @@ public enum EventKind: Sendable, Hashable {
     /// A `sim` cell's wall time, ns: `value` the time the simulation took, `detail` its events and the server's
     /// wasted work (`t_ns` is the virtual end of the run).
     case simulationNs
+    /// The instant the client's sample times count from, as `value`: ns on the host's uptime clock, the clock the
+    /// mock server reports its schedule's start on (`t_ns` 0). The runner places the schedule's phases
+    /// (`injected_error_rate`) on the client's clock with the two.
+    case clientOriginUptimeNs
     /// A kind this version does not know, verbatim.
     case other(String)
 
@@ -52,7 +56,7 @@ public enum EventKind: Sendable, Hashable {
     public static let known: [EventKind] = [
         .breakerTransition, .budgetExhausted, .budgetRestored, .limiter, .injectedErrorRate, .queueDepth, .lagNs,
         .nioLagNs, .lagMaxNs, .lagP95Ns, .nioLagMaxNs, .nioLagP95Ns, .rssBytes, .pipeline, .pipelineDropped,
-        .clientPID, .cellProcessNs, .speedProbeNs, .simulationNs,
+        .clientPID, .cellProcessNs, .speedProbeNs, .simulationNs, .clientOriginUptimeNs,
     ]
 }
 
@@ -79,6 +83,7 @@ extension EventKind: RawRepresentable, Codable, CustomStringConvertible {
         case "cell_process_ns": self = .cellProcessNs
         case "speed_probe_ns": self = .speedProbeNs
         case "simulation_ns": self = .simulationNs
+        case "client_origin_uptime_ns": self = .clientOriginUptimeNs
         default: self = .other(rawValue)
         }
     }
@@ -105,6 +110,7 @@ extension EventKind: RawRepresentable, Codable, CustomStringConvertible {
         case .cellProcessNs: "cell_process_ns"
         case .speedProbeNs: "speed_probe_ns"
         case .simulationNs: "simulation_ns"
+        case .clientOriginUptimeNs: "client_origin_uptime_ns"
         case .other(let text): text
         }
     }

@@ -76,7 +76,9 @@ extension Metric {
             })
         list.append(
             Metric(id: "completion_s", label: "completion time", unit: "s", better: .lower, style: .significant) {
-                cell, _ in cell.spanSeconds
+                // The time until every client's work is done: undefined while some request gave up unfinished
+                // (a cell whose clients hit the attempt limit never finished its work, however early it stopped).
+                cell, _ in cell.finals > 0 && cell.successes == cell.finals ? cell.spanSeconds : nil
             })
         list.append(
             Metric(id: "attempts_per_request", label: "attempts per request", unit: "", better: .lower) { cell, _ in

@@ -147,10 +147,15 @@ enum Analyses {
             if !times.isEmpty { finding += "; completion time per strategy: " + times.joined(separator: ", ") }
             output.findings.append(finding + ".")
             if let none = point("none") {
-                section += "The study has no strategy without any wait; ours (`none`) made "
-                section += "\(Format.estimate(none.metrics[calls.id] ?? .exact(.nan), calls.format)) server calls and "
-                section +=
-                    "finished in \(Format.estimate(none.metrics[time.id] ?? .exact(.nan), time.format)) s here.\n\n"
+                section += "The study's claims compare the strategies with a wait; without one (its simulator's no "
+                section += "backoff, our `none`), clients made "
+                section += "\(Format.estimate(none.metrics[calls.id] ?? .exact(.nan), calls.format)) server calls here"
+                if let finished = none.metrics[time.id] {
+                    section += " and finished in \(Format.estimate(finished, time.format)) s.\n\n"
+                } else {
+                    section += ", and some of their requests gave up at the attempt limit, so their work never "
+                    section += "finished (no completion time).\n\n"
+                }
             }
         }
         if view.experiment.points.contains(where: \.isSimulated) {

@@ -151,9 +151,9 @@ enum SimulationComparison {
         if let finding = finding(experiment) { out += "\n" + finding + "\n" }
         if rows.contains(where: { row in row.live.contains { !$0.contains(row.simEstimate.median) } }) {
             out += "\nWhere they disagree, a possible cause is what the model leaves out and the live run carries: "
-            out += "scheduling delay (the live machine spreads out clients that the model runs in exact lock-step, "
-            out += "such as retries without jitter that all wake at the same instant), connection set-up and kernel "
-            out += "time.\n"
+            out += "the network and the client's own time per request (the simulation adds only the round trip its "
+            out += "spec sets, often none), connection set-up, kernel time, and scheduling delay (the live machine "
+            out += "spreads out clients that the model runs in exact lock-step).\n"
         }
         if rows.contains(where: { $0.live.contains { $0.estimate.rangeOf != nil } }) {
             out += "\nWith fewer than \(Estimate.minimumForInterval) repetitions a live figure is the range of its "
