@@ -52,32 +52,49 @@ enum AnswerFindings {
         return sentence
     }
 
-    /// How many `by` values the headline's best treatment is best at, and which treatment is best elsewhere.
+    /// At how many `by` values the headline's best treatment leads significantly (against the runner-up there),
+    /// which treatment leads significantly elsewhere, and where no treatment does: a lead within the noise is no
+    /// lead.
     static func stabilitySentence(_ view: AnswerView, metric: Metric, context: String, best: String) -> String? {
         guard let axis = view.answer.by else { return nil }
         var wins: [String] = []
         var others: [String] = []
-        var ties: [String] = []
+        var unclear: [String] = []
         var compared = 0
         for by in view.byValues {
             let ranked = view.ranked(view.points(context: context, by: by), by: metric)
             guard ranked.count >= 2, let by else { continue }
             compared += 1
-            if ranked[0].metrics[metric.id]!.median == ranked[1].metrics[metric.id]!.median {
-                ties.append(by.display)
+            let leads =
+                ranked[0].metrics[metric.id]!.median != ranked[1].metrics[metric.id]!.median
+                && view.compare(ranked[0], ranked[1], metric)?.significant == true
+            guard leads else {
+                unclear.append(by.display)
                 continue
             }
             let winner = view.treatment(ranked[0])
             if winner == best { wins.append(by.display) } else { others.append("\(by.display): \(winner)") }
         }
         guard compared >= 2 else { return nil }
-        var sentence =
-            wins.count == compared
-            ? "\(best) is best at every \(axis) measured"
-            : "\(best) is best at \(wins.count) of \(compared) values of \(axis)"
-        if !others.isEmpty { sentence += "; elsewhere " + others.joined(separator: "; ") }
-        if !ties.isEmpty { sentence += "; tied at " + ties.joined(separator: ", ") }
-        return Markdown.escape(sentence) + "."
+        if wins.count == compared {
+            return Markdown.escape("\(best) leads the runner-up significantly at every \(axis) measured") + "."
+        }
+        if unclear.count == compared {
+            return Markdown.escape("No treatment leads the runner-up significantly at any \(axis) measured") + "."
+        }
+        var parts: [String] = []
+        if !wins.isEmpty {
+            parts.append(
+                "\(best) leads the runner-up significantly at \(wins.count) of \(compared) values of \(axis) "
+                    + "(\(wins.joined(separator: ", ")))")
+        }
+        if !others.isEmpty {
+            parts.append((wins.isEmpty ? "Significant leaders: " : "elsewhere ") + others.joined(separator: "; "))
+        }
+        if !unclear.isEmpty {
+            parts.append((parts.isEmpty ? "No" : "no") + " significant leader at " + unclear.joined(separator: ", "))
+        }
+        return Markdown.escape(parts.joined(separator: "; ")) + "."
     }
 
     /// Each treatment's best value along `by`, per context: "async 12038 at concurrency 256".
