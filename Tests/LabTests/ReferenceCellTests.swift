@@ -245,7 +245,7 @@ import Testing
 
     // MARK: The report
 
-    @Test func aReportWithWrkCellsHasTheLimitSectionAndTheRatiosCSV() throws {
+    @Test func aReportWithWrkCellsHasTheReferenceSectionAndTheRatiosCSV() throws {
         let folder = try temporaryFolder()
         let database = folder + "/lab.sqlite"
         try SyntheticLab.write(
@@ -275,10 +275,10 @@ import Testing
         _ = try renderReport(
             ReportOptions(databasePath: database, outputDirectory: out, renderCharts: false, bootstrapResamples: 200))
         let page = try String(contentsOfFile: out + "/limit/README.md", encoding: .utf8)
-        #expect(page.contains("## The limit: wrk at the same concurrency"))
+        #expect(page.contains("## The reference: wrk at the same concurrency"))
         // wrk is in no generic table: the throughput table has no wrk row.
         let throughput = try #require(page.components(separatedBy: "## Throughput and latency").last)
-        let generic = try #require(throughput.components(separatedBy: "## The limit").first)
+        let generic = try #require(throughput.components(separatedBy: "## The reference").first)
         #expect(!generic.contains("| wrk"))
         let csv = try String(contentsOfFile: out + "/limit/wrk-ratios.csv", encoding: .utf8)
         let lines = csv.split(separator: "\n").map(String.init)

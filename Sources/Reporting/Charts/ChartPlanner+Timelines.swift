@@ -285,7 +285,8 @@ extension ChartPlanner {
         let kinds: [(kind: EventKind, title: String, label: String, scale: Double)] = [
             (.queueDepth, "queue depth", "queue depth (items)", 1),
             (.rssBytes, "memory", "resident memory (MiB)", 1_048_576),
-            (.lagNs, "scheduling lag", "scheduling lag (ms)", 1e6),
+            (.lagNs, "scheduling lag, concurrency pool", "scheduling lag (ms)", 1e6),
+            (.nioLagNs, "scheduling lag, NIO event loop", "scheduling lag (ms)", 1e6),
         ]
         var panels: [ChartPanel] = []
         for kind in kinds {
@@ -335,8 +336,10 @@ extension ChartPlanner {
         return Chart(
             name: "pipeline", title: "\(experiment.name): pipeline depth and memory over time",
             heading: "Pipeline depth and memory over time",
-            caption: "Sample-pipeline queue depth, client resident memory and scheduling lag over one cell per engine "
-                + "(highest concurrency, repetition 0), stacked on one time axis. One run each, so no bars.",
+            caption: "Sample-pipeline queue depth, client resident memory and scheduling lag (of the Swift concurrency "
+                + "pool and, where the engine runs one, of the NIO event loop) over one cell per engine"
+                + (experiment.varies(.recorderPolicy) ? " and recorder policy" : "")
+                + " (highest concurrency, repetition 0), stacked on one time axis. One run each, so no bars.",
             panels: panels, size: (960, 120 + 300 * panels.count), rows: panels.count)
     }
 }

@@ -260,7 +260,7 @@ extension Analyses {
                 let seconds = medianAndRange(row.recoverySeconds, Format.significant)
                 parts.append(
                     "\(engine) recovered in \(row.recoveredCount) of \(row.repetitions) repetitions, \(seconds) s "
-                        + "after the trigger ended")
+                        + "after the trigger ended (to the end of the first 1 s window back at 90% of its level)")
             case .collapsed:
                 var text = "\(engine) stayed collapsed in \(row.collapsedCount) of \(row.repetitions) repetitions "
                 text += "(goodput over the last 2 s \(medianAndRange(row.recoveries.map(\.tail), Format.rate)) req/s "

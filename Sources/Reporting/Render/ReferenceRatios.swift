@@ -102,7 +102,7 @@ enum ReferenceRatios {
         let rows = rows(experiment, resamples: resamples)
         guard !rows.isEmpty else { return "" }
         let showPooling = experiment.varyingAxes.contains("pooling")
-        var out = "## The limit: wrk at the same concurrency\n\n"
+        var out = "## The reference: wrk at the same concurrency\n\n"
         var table: [[String]] = []
         for row in rows {
             table.append(
@@ -120,7 +120,8 @@ enum ReferenceRatios {
         out += Markdown.table(header: header, alignRight: header.map { $0 != "pooling" && $0 != "engine" }, rows: table)
         out += "\nwrk (https://github.com/wg/wrk) ran closed loop with one thread and one connection per unit of "
         out += "concurrency, against the same mock server with the same settings and from the same CPUs as the "
-        out += "engines, so its rate is what a lean C client gets here. Engine / wrk: each engine's throughput divided "
+        out += "engines, so its rate is what a lean C client gets here: a reference, not an upper bound (an engine "
+        out += "can pass it, as a ratio above 100% shows). Engine / wrk: each engine's throughput divided "
         out += "by wrk's in the same repetition, median over repetitions, 95% bootstrap CI (with fewer than "
         out += "\(Estimate.minimumForInterval) pairs, the range of the pairs). wrk's p99 is the median over its "
         out += "repetitions of the p99 wrk reported. The figures are in [\(fileName)](\(fileName)).\n\n"
