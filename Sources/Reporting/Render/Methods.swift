@@ -125,11 +125,24 @@ enum Methods {
             out += "every treatment instead of landing on one.\n"
         }
         out += "- **Statistics.** Each figure is the median over repetitions of a per-cell value. With "
-        out += "\(Estimate.minimumForInterval) or more repetitions its interval is a 95% percentile bootstrap of the "
-        out += "median (\(resamples) resamples, seeded from the cells' keys); with fewer, the range of the runs "
-        out += "(n = N), and no difference is called significant. Ratios resample both groups independently. "
-        out += "Differences are tested with a two-sided Mann-Whitney U test (exact without ties for small groups), "
-        out += "and marked ~ when p ≥ 0.05. Latency percentiles come from HdrHistograms (3 significant digits) of all "
+        out += "\(Estimate.minimumForInterval) or more repetitions its interval is distribution-free, from order "
+        out += "statistics: of the n runs sorted, the kth smallest to the kth largest, for the largest k whose "
+        out += "coverage (the chance that such an interval holds the true median, 1 − 2·P(Bin(n, ½) ≤ k − 1)) is at "
+        out += "least 95%, or the range of the runs when even that falls short"
+        let counted = reps.filter { $0 >= Estimate.minimumForInterval }
+        if !counted.isEmpty {
+            out += " (here: "
+            out += counted.map { "with \($0) repetitions, \(Format.medianInterval(repetitions: $0))" }
+                .joined(separator: "; ")
+            out += ")"
+        }
+        out += ". With fewer repetitions, the range of the runs (n = N), and no difference is called significant. "
+        out += "Ratios of two groups' medians have a 95% percentile-bootstrap interval (\(resamples) resamples of "
+        out += "each group, independently, seeded from the cells' keys): 95% is the bootstrap's nominal level, not "
+        out += "a guaranteed coverage, and with few runs a side the true coverage tends to be lower. Differences are "
+        out += "tested with a two-sided Mann-Whitney U test (exact for small groups, with ties by the permutation test "
+        out += "on mid-ranks), and marked ~ when "
+        out += "p ≥ 0.05. Latency percentiles come from HdrHistograms (3 significant digits) of all "
         out += "repetitions pooled, measured from each request's intended send time (coordinated-omission "
         out += "corrected).\n"
         out += saturationLine(experiment, loads: loads)
