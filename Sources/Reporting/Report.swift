@@ -1,10 +1,10 @@
 import Foundation
 import LabStore
 
-// The report stage: LabStore → ModelBuilder (streams samples per point into HdrHistograms, bootstraps medians,
-// rank-tests speed-ups) → renderers (Markdown pages and index, JSON, CSV) and ChartPlanner → GnuplotScript →
-// Gnuplot. Output is a pure function of the database: fixed number formats, stable ordering, seeded resampling,
-// and no clock except the times the runner recorded.
+// The report stage: LabStore → ModelBuilder (streams samples per point into HdrHistograms, gives medians intervals
+// from order statistics, bootstraps ratios, rank-tests speed-ups) → renderers (Markdown pages and index, JSON, CSV)
+// and ChartPlanner → GnuplotScript → Gnuplot. Output is a pure function of the database: fixed number formats,
+// stable ordering, seeded resampling, and no clock except the times the runner recorded.
 //
 // Chart paths: every script computes its own folder from gnuplot's ARG0 (the script path it was given) and names
 // its data and image files relative to that, so `gnuplot reports/<exp>/<chart>.gp` works from the repository root,
@@ -188,7 +188,7 @@ struct ReportRenderer {
             databasePath: options.databaseLabel ?? options.databasePath, resamples: options.bootstrapResamples)
         for experiment in model.experiments {
             try writer.write(experiment.slug + "/cells.csv", CellsCSV.render(experiment))
-            if let ratios = ReferenceRatios.csv(experiment, resamples: options.bootstrapResamples) {
+            if let ratios = ReferenceRatios.csv(experiment) {
                 try writer.write(experiment.slug + "/" + ReferenceRatios.fileName, ratios)
             }
             try writer.write(

@@ -22,7 +22,8 @@ public struct ReportOptions: Sendable {
     public var searchPath: String?
     /// Whether to run gnuplot to render SVG and PNG files. Default true.
     public var renderCharts: Bool
-    /// Bootstrap resamples per confidence interval. Default 2000.
+    /// Bootstrap resamples per interval of a ratio of medians. Default 2000. (A median's own interval comes from
+    /// order statistics and resamples nothing.)
     public var bootstrapResamples: Int
     /// How the pages name the database; nil means `databasePath`. Default nil.
     public var databaseLabel: String?

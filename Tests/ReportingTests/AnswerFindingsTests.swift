@@ -89,6 +89,12 @@ struct AnswerFindingsTests {
             #expect(page.contains("**Which side saturated.**"))
             #expect(page.contains("**Paired design.**"))
         }
+        // jitter has five repetitions a point: the Methods section gives the coverage of their range, not 95%.
+        let jitter = TestSupport.read(out.appendingPathComponent("jitter/README.md"))
+        #expect(jitter.contains("(here: with 5 repetitions, the range of the runs, coverage 93.8%)"))
+        #expect(
+            jitter.contains(
+                "bars are distribution-free intervals for the median from order statistics (coverage 93.8%)"))
         // circuit-breaker is an open loop (Poisson arrivals).
         let breaker = TestSupport.read(out.appendingPathComponent("circuit-breaker/README.md"))
         #expect(!breaker.lowercased().contains("efficiency"))
@@ -122,7 +128,6 @@ struct AnswerFindingsTests {
                     Int($1[column("repetition")])!, $1[column("cell_key")]
                 )
             }
-            let keys = ordered.map { $0[column("cell_key")] }
             // A point whose server never had its nominal concurrency in service carries the § mark (`LoadCheck`).
             let peaks = ordered.compactMap { Double($0[column("server_in_flight_peak")]) }
             let missed = LoadCheck.missedConcurrency(
@@ -135,8 +140,7 @@ struct AnswerFindingsTests {
             for id in ["server_calls", "completion_s"] {
                 let metric = try #require(Metric.named(id))
                 let values = ordered.map { Double($0[column(id)])! }
-                let estimate = Statistics.bootstrapMedian(
-                    values, seed: ModelBuilder.seed(for: keys, salt: id), resamples: 2000)
+                let estimate = Statistics.medianInterval(values)
                 row.append(Format.estimate(estimate, metric.format))
             }
             let line = "| " + row.joined(separator: " | ") + " |"

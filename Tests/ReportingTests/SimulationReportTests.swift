@@ -87,7 +87,7 @@ struct SimulationReportTests {
         let header = try #require(Self.row(section, startingWith: "| metric"))
         #expect(
             header == [
-                "metric", "concurrency", "backoff", "sim [95% CI / range]", "async [95% CI / range]",
+                "metric", "concurrency", "backoff", "sim [CI / range]", "async [CI / range]",
                 "async contains sim",
             ])
         let none = try #require(Self.row(section, startingWith: "| server calls | 4 | none |"))

@@ -460,6 +460,19 @@ extension ChartPlanner {
         return sentences.joined(separator: " ")
     }
 
+    /// "distribution-free intervals for the median from order statistics (coverage 93.8%)": what bars of
+    /// `Statistics.medianInterval` are, with the lowest and highest coverage among `estimates`.
+    static func orderStatisticBars(_ estimates: [Estimate]) -> String {
+        let coverages = estimates.compactMap(\.coverage)
+        var text = "distribution-free intervals for the median from order statistics"
+        if let lowest = coverages.min(), let highest = coverages.max() {
+            let low = Format.coverage(lowest)
+            let high = Format.coverage(highest)
+            text += low == high ? " (coverage \(low))" : " (coverage \(low) to \(high))"
+        }
+        return text
+    }
+
     /// The caption's sentence on what the bars are, from the estimates drawn.
     static func barsNote(_ experiment: ExperimentModel, metrics: [PlotMetric]) -> String {
         let estimates = experiment.points.flatMap { point in metrics.compactMap { point.metrics[$0.id] } }
@@ -479,11 +492,11 @@ extension ChartPlanner {
             sentences.append(
                 "Points are medians over repetitions; bars are the range of the \(counts) runs"
                     + (all
-                        ? ""
-                        : " where there were fewer than \(Estimate.minimumForInterval), else 95% bootstrap intervals")
-                    + " (too few runs for a 95% interval).")
+                        ? " (too few runs for an interval)"
+                        : " where there were fewer than \(Estimate.minimumForInterval) (too few for an interval), "
+                            + "else " + orderStatisticBars(estimates)) + ".")
         } else {
-            sentences.append("Points are medians over repetitions; bars are 95% bootstrap confidence intervals.")
+            sentences.append("Points are medians over repetitions; bars are \(orderStatisticBars(estimates)).")
         }
         if missing && !estimates.isEmpty { sentences.append("Points without per-run figures have no bars.") }
         return sentences.joined(separator: " ")

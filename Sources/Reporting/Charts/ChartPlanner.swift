@@ -9,7 +9,7 @@ import LabStore
 ///   axis go on x, and then as grouped points with interval bars, offset per series and never joined.
 /// - A panel holds at most `maximumSeries` series; more are split into panels by engine or by another axis.
 /// - Every derived figure is drawn with its interval bars (`PointSummary.metrics`), and the caption says whether
-///   the bars are 95% intervals or the range of too few runs.
+///   the bars are intervals for the median from order statistics (and their coverage) or the range of too few runs.
 enum ChartPlanner {
     /// Parameters that get a treatment chart even when their values are numbers: retry budgets and backoff
     /// strategies. (`jitter` is the server's latency jitter, a plain numeric axis.)

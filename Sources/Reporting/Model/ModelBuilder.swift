@@ -130,7 +130,7 @@ enum ModelBuilder {
                 if !cellEvents.isEmpty { events[id] = cellEvents }
             }
             let (point, histogram) = summarize(
-                drafts[index].cells, coordinates: drafts[index].coordinates, events: events, resamples: resamples)
+                drafts[index].cells, coordinates: drafts[index].coordinates, events: events)
             points.append(point)
             histograms.append(histogram)
             for cellIndex in drafts[index].cells.indices { drafts[index].cells[cellIndex].releaseHistograms() }
@@ -192,8 +192,7 @@ enum ModelBuilder {
     }
 
     static func summarize(
-        _ cells: [CellStatistics], coordinates: [(name: String, value: JSONValue)], events: [Int64: [EventRecord]],
-        resamples: Int
+        _ cells: [CellStatistics], coordinates: [(name: String, value: JSONValue)], events: [Int64: [EventRecord]]
     ) -> (PointSummary, LatencyHistogram) {
         let keys = cells.map(\.cell.cellKey).sorted()
         var pooled = LatencyHistogram.latency()
@@ -214,16 +213,13 @@ enum ModelBuilder {
         let efficiency: Estimate? =
             openLoop || efficiencies.contains { $0 == nil }
             ? nil
-            : Statistics.bootstrapMedian(
-                efficiencies.map { $0! }, seed: seed(for: keys, salt: "efficiency"), resamples: resamples)
+            : Statistics.medianInterval(efficiencies.map { $0! })
         let params = first.params.removing(repetitionKeys)
         var point = PointSummary(
             engine: first.cell.engine, concurrency: first.cell.concurrency, coordinates: coordinates, params: params,
             cellKeys: keys, repetitions: cells.count,
-            throughput: Statistics.bootstrapMedian(
-                cells.map(\.throughput), seed: seed(for: keys, salt: "throughput"), resamples: resamples),
-            goodput: Statistics.bootstrapMedian(
-                cells.map(\.goodput), seed: seed(for: keys, salt: "goodput"), resamples: resamples),
+            throughput: Statistics.medianInterval(cells.map(\.throughput)),
+            goodput: Statistics.medianInterval(cells.map(\.goodput)),
             latency: percentiles(pooled), uncorrectedLatency: percentiles(uncorrectedPooled),
             attemptLatency: percentiles(attemptPooled),
             errorRate: Statistics.median(cells.map(\.errorRate)),
@@ -235,7 +231,7 @@ enum ModelBuilder {
             spanSeconds: Statistics.median(cells.map(\.spanSeconds)),
             requests: Statistics.median(cells.map { Double($0.finals) }),
             finalClasses: classes.keys.sorted().map { ($0, classes[$0]!) }, speedup: nil,
-            metrics: metricEstimates(cells, events: events, keys: keys, resamples: resamples))
+            metrics: metricEstimates(cells, events: events))
         // With samples dropped by the recording pipeline, server calls per stored request measure the drops, not
         // amplification.
         if (point.metrics["samples_dropped"]?.high ?? 0) > 0 {
@@ -244,16 +240,13 @@ enum ModelBuilder {
         return (point, pooled)
     }
 
-    /// Every catalogue metric that each repetition gives, bootstrapped like throughput.
-    static func metricEstimates(
-        _ cells: [CellStatistics], events: [Int64: [EventRecord]], keys: [String], resamples: Int
-    ) -> [String: Estimate] {
+    /// Every catalogue metric that each repetition gives, with its median interval like throughput.
+    static func metricEstimates(_ cells: [CellStatistics], events: [Int64: [EventRecord]]) -> [String: Estimate] {
         var out: [String: Estimate] = [:]
         for metric in Metric.catalogue {
             let values = cells.map { metric.value($0, events[$0.cell.id] ?? []) }
             guard values.allSatisfy({ $0?.isFinite ?? false }) else { continue }
-            out[metric.id] = Statistics.bootstrapMedian(
-                values.map { $0! }, seed: seed(for: keys, salt: metric.id), resamples: resamples)
+            out[metric.id] = Statistics.medianInterval(values.map { $0! })
         }
         return out
     }

@@ -18,7 +18,7 @@ public struct LatencyPercentiles: Sendable, Hashable, Codable {
 
 /// A comparison of a point against a baseline: the ratio of medians, its interval and a rank test.
 public struct Comparison: Sendable, Hashable, Codable {
-    /// Ratio of the medians with a 95% bootstrap interval.
+    /// Ratio of the medians with a 95% percentile-bootstrap interval (nominal level, not a guaranteed coverage).
     public var ratio: Estimate
     /// Two-sided Mann-Whitney U p-value of the repetitions.
     public var pValue: Double
@@ -81,7 +81,8 @@ public struct PointSummary: Sendable {
     /// Throughput against the sync engine at the same settings; nil for sync itself or without a baseline.
     public var speedup: Comparison?
     /// Every catalogue metric (`Metric.catalogue`) that all repetitions could give, by id: the median with its
-    /// 95% bootstrap interval, or the range with fewer than `Estimate.minimumForInterval` repetitions.
+    /// interval from order statistics (`Statistics.medianInterval`), or the range with fewer than
+    /// `Estimate.minimumForInterval` repetitions.
     public var metrics: [String: Estimate] = [:]
 
     /// Whether the point ran an open loop (arrivals on a schedule), where corrected and uncorrected latency differ.

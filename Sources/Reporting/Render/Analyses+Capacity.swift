@@ -102,7 +102,7 @@ extension Analyses {
         section += "with a 95% bootstrap interval over cells (2000 resamples; shown without an interval below 10 "
         section += "cells). The intercept (the runtime's own memory) is left out.\n\n"
         section += Markdown.table(
-            header: ["engine", "KiB per in-flight request [95% CI]", "cells", "peak RSS"],
+            header: ["engine", "KiB per in-flight request [95% bootstrap]", "cells", "peak RSS"],
             alignRight: [false, true, true, false], rows: rows)
         if !single.isEmpty {
             section += "\nNo slope for \(Markdown.escape(single.joined(separator: "; "))): measured at one concurrency "

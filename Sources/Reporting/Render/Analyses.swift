@@ -60,9 +60,9 @@ enum Analyses {
         section += "Marc Brooker, \"Exponential Backoff And Jitter\", AWS Architecture Blog, 2015, simulated clients "
         section += "contending for one optimistically locked item and compared backoff strategies by the calls they "
         section += "make (work) and the time until every client succeeds. Its conclusions, paraphrased as claims, "
-        section += "against ours at the largest client count measured; ratios are medians over repetitions with "
-        section += "their interval (a range with fewer than \(Estimate.minimumForInterval) repetitions). A claim "
-        section += "agrees when the whole interval lies on its side of 1.\n\n"
+        section += "against ours at the largest client count measured; ratios are of medians over repetitions, with "
+        section += "a 95% percentile-bootstrap interval (a range with fewer than \(Estimate.minimumForInterval) "
+        section += "repetitions). A claim agrees when the whole interval lies on its side of 1.\n\n"
         for context in view.contexts {
             let by = view.headlineBy(context: context)
             let points = view.points(context: context, by: by)
@@ -226,7 +226,7 @@ enum Analyses {
         let showAt = rows.contains { !$0[1].isEmpty }
         section += Markdown.table(
             header: [
-                "throttle", "at", "client rejections [95% CI / range]", "book's formula",
+                "throttle", "at", "client rejections [CI / range]", "book's formula",
                 "backend rejected per accepted",
                 "book: K − 1", "verdict",
             ].enumerated().filter { showAt || $0.offset != 1 }.map(\.element),

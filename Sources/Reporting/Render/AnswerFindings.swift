@@ -134,7 +134,7 @@ enum AnswerFindings {
         if !view.contexts.allSatisfy(\.isEmpty) { header.append("context") }
         header.append(view.answer.compare)
         header.append("reps")
-        header += metrics.map { $0.header + " [95% CI / range]" }
+        header += metrics.map { $0.header + " [CI / range]" }
         var rows: [[String]] = []
         for context in view.contexts {
             for by in view.byValues {
@@ -154,7 +154,7 @@ enum AnswerFindings {
                 }
             }
         }
-        let alignRight = header.map { $0 == "reps" || $0.contains("[95% CI") || $0 == view.answer.by }
+        let alignRight = header.map { $0 == "reps" || $0.hasSuffix(" [CI / range]") || $0 == view.answer.by }
         var out = Markdown.table(header: header.map(Markdown.escape), alignRight: alignRight, rows: rows)
         let footnote = LoadCheck.footnote(view.experiment.points)
         if !footnote.isEmpty { out += "\n" + footnote + "\n" }

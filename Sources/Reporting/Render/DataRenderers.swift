@@ -11,9 +11,16 @@ package enum DataRenderers {
         guard let estimate else { return .null }
         return .object([
             ("median", number(estimate.median)), ("low", number(estimate.low)), ("high", number(estimate.high)),
-            ("interval", .string(estimate.rangeOf == nil ? "bootstrap_95" : "range")),
+            ("interval", .string(intervalKind(estimate))), ("coverage", number(estimate.coverage)),
             ("samples", .array(estimate.samples.map { number($0) })),
         ])
+    }
+
+    /// How an estimate's interval was made: "order_statistics" (with its coverage), "range" (too few runs) or
+    /// "bootstrap_95" (a ratio's percentile bootstrap, at a nominal 95%).
+    static func intervalKind(_ estimate: Estimate) -> String {
+        if estimate.coverage != nil { return "order_statistics" }
+        return estimate.rangeOf == nil ? "bootstrap_95" : "range"
     }
 
     static func latency(_ latency: LatencyPercentiles) -> JSONValue {

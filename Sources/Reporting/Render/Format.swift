@@ -37,6 +37,33 @@ package enum Format {
         return fixed(fraction * 100, fraction * 100 < 10 && fraction > 0 ? 2 : 1) + "%"
     }
 
+    /// An interval's coverage as a percentage with one decimal: 0.9375 → "93.8%".
+    static func coverage(_ fraction: Double) -> String {
+        guard fraction.isFinite else { return "n/a" }
+        return fixed(fraction * 100, 1) + "%"
+    }
+
+    /// What the median interval of n repetitions is and how often such an interval holds the true median:
+    /// "the range of the runs, coverage 93.8%" or "the 2nd to the 8th smallest run, coverage 96.1%".
+    static func medianInterval(repetitions n: Int) -> String {
+        let (k, coverage) = Statistics.medianOrderStatistic(n: n)
+        let which = k == 1 ? "the range of the runs" : "the \(ordinal(k)) to the \(ordinal(n + 1 - k)) smallest run"
+        return which + ", coverage " + Self.coverage(coverage)
+    }
+
+    /// An English ordinal: 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st.
+    static func ordinal(_ value: Int) -> String {
+        let suffix: String
+        switch (value % 10, value % 100) {
+        case (_, 11...13): suffix = "th"
+        case (1, _): suffix = "st"
+        case (2, _): suffix = "nd"
+        case (3, _): suffix = "rd"
+        default: suffix = "th"
+        }
+        return "\(value)\(suffix)"
+    }
+
     /// A ratio with two decimals and a multiplication sign: "9.80×".
     static func times(_ value: Double) -> String {
         guard value.isFinite else { return "n/a" }

@@ -15,7 +15,7 @@ struct MarkdownRenderer {
     let displayDirectory: String
     /// The database path as given.
     let databasePath: String
-    /// Bootstrap resamples per interval (for the methods section).
+    /// Bootstrap resamples per interval of a ratio of medians (for the methods section).
     let resamples: Int
 
     // MARK: Index
@@ -25,8 +25,10 @@ struct MarkdownRenderer {
         out += "Rendered by `swift run report` from `\(Markdown.escape(databasePath))`: "
         out += "\(model.experiments.count) experiment\(model.experiments.count == 1 ? "" : "s"), "
         out += "\(model.experiments.reduce(0) { $0 + $1.cellCount }) complete cells, \(model.sampleCount) samples. "
-        out += "Throughput is the median over repetitions with a 95% bootstrap confidence interval in brackets "
-        out += "(with fewer than \(Estimate.minimumForInterval) repetitions no interval is claimed: the range of the "
+        out += "Throughput is the median over repetitions with a distribution-free interval for the median from "
+        out += "order statistics in brackets, whose coverage is at least 95% (with \(Estimate.minimumForInterval) "
+        out += "repetitions it is \(Format.medianInterval(repetitions: Estimate.minimumForInterval)); with fewer "
+        out += "than \(Estimate.minimumForInterval) repetitions no interval is claimed: the range of the "
         out += "runs is shown instead, as `(n = 3, range low–high)`, and no difference can be called significant); "
         out += "latency is coordinated-omission corrected. Re-render with `swift run report --format markdown`; "
         out += "check that this folder matches the database with `swift run report --check`.\n\n"
@@ -41,7 +43,7 @@ struct MarkdownRenderer {
                 AnswerView(experiment: experiment, answer: experiment.answer), link: link)
         }
         out += Markdown.table(
-            header: ["experiment", "metric", "at", "best", "against", "ratio [95% CI / range]"],
+            header: ["experiment", "metric", "at", "best", "against", "ratio [95% bootstrap / range]"],
             alignRight: [false, false, false, true, true, true], rows: rows)
         for experiment in model.experiments {
             out += "\n## [\(Markdown.escape(experiment.name))](\(experiment.slug)/README.md)\n\n"
@@ -92,8 +94,9 @@ struct MarkdownRenderer {
             if spec.answer == nil {
                 out += "The spec names no `answer`, so points are compared by throughput and p99 latency. "
             }
-            out += "Per point, the metrics that answer the question: medians over repetitions with a 95% bootstrap "
-            out += "interval, or the range of the runs with fewer than \(Estimate.minimumForInterval). Recompute them "
+            out += "Per point, the metrics that answer the question: medians over repetitions with their interval "
+            out += "from order statistics (see Methods), or the range of the runs with fewer than "
+            out += "\(Estimate.minimumForInterval). Recompute them "
             out += "from [cells.csv](cells.csv).\n\n"
             out += AnswerFindings.table(view) + "\n"
             for name in answer.analyses {
@@ -148,7 +151,7 @@ struct MarkdownRenderer {
         }
         out += Markdown.table(
             header: ["engine"] + axes.map(Markdown.escape) + [
-                "reps", "RPS [95% CI / range]", "goodput [95% CI / range]", "speed-up vs sync", "p50 ms", "p90 ms",
+                "reps", "RPS [CI / range]", "goodput [CI / range]", "speed-up vs sync", "p50 ms", "p90 ms",
                 "p99 ms",
                 "p99.9 ms", "max ms",
             ] + (openLoop ? ["p99 uncorrected ms", "achieved arrivals/s", "late first attempts"] : [])
@@ -172,14 +175,13 @@ struct MarkdownRenderer {
         out +=
             openLoop
             ? " (the uncorrected p99 runs from the actual send, as tools without wrk2's correction report)" : ""
-        out += ". Speed-up: ratio of median throughputs against sync at the "
-        out +=
-            "same settings, 95% bootstrap CI (with fewer than \(Estimate.minimumForInterval) repetitions, the extreme "
-        out += "ratios the runs allow); ~ means a Mann-Whitney U test finds no significant difference (p ≥ 0.05), "
+        out += ". Speed-up: ratio of median throughputs against sync at the same settings, 95% percentile-bootstrap "
+        out += "interval (with fewer than \(Estimate.minimumForInterval) repetitions, the extreme ratios the runs "
+        out += "allow); ~ means a Mann-Whitney U test finds no significant difference (p ≥ 0.05), "
         out += "which with 3 or fewer repetitions a side it can never find.\n\n"
         out += LoadCheck.section(experiment)
 
-        out += ReferenceRatios.section(experiment, resamples: resamples)
+        out += ReferenceRatios.section(experiment)
         out += "## Errors, retries and resources\n\n"
         // Efficiency is a closed-loop figure (the model leaves it out of open-loop points).
         let showEfficiency = experiment.points.contains { $0.efficiency != nil }
@@ -209,7 +211,7 @@ struct MarkdownRenderer {
         }
         let header =
             ["error rate", "attempts/request", "amplification", "server connections"]
-            + (showEfficiency ? ["efficiency [95% CI / range]"] : [])
+            + (showEfficiency ? ["efficiency [CI / range]"] : [])
             + [
                 "service ms", "client CPU µs/request", "server CPU µs/request", "peak RSS MiB", "attempt p99 ms",
                 "final outcomes",

@@ -125,13 +125,28 @@ enum Methods {
             out += "every treatment instead of landing on one.\n"
         }
         out += "- **Statistics.** Each figure is the median over repetitions of a per-cell value. With "
-        out += "\(Estimate.minimumForInterval) or more repetitions its interval is a 95% percentile bootstrap of the "
-        out += "median (\(resamples) resamples, seeded from the cells' keys); with fewer, the range of the runs "
-        out += "(n = N), and no difference is called significant. Ratios resample both groups independently. "
-        out += "Differences are tested with a two-sided Mann-Whitney U test (exact without ties for small groups), "
-        out += "and marked ~ when p ≥ 0.05. Latency percentiles come from HdrHistograms (3 significant digits) of all "
-        out += "repetitions pooled, measured from each request's intended send time (coordinated-omission "
-        out += "corrected).\n"
+        out += "\(Estimate.minimumForInterval) or more repetitions its interval is distribution-free, from order "
+        out += "statistics: of the n runs sorted, the kth smallest to the kth largest, for the largest k whose "
+        out += "coverage (the chance that such an interval holds the true median, 1 − 2·P(Bin(n, ½) ≤ k − 1)) is at "
+        out += "least 95%, or the range of the runs when even that falls short"
+        let counted = reps.filter { $0 >= Estimate.minimumForInterval }
+        if !counted.isEmpty {
+            out += " (here: "
+            out += counted.map { "with \($0) repetitions, \(Format.medianInterval(repetitions: $0))" }
+                .joined(separator: "; ")
+            out += ")"
+        }
+        out += ". With fewer repetitions, the range of the runs (n = N), and no difference is called significant. "
+        out += "Ratios of two groups' medians have a 95% percentile-bootstrap interval (\(resamples) resamples of "
+        out += "each group, independently, seeded from the cells' keys): 95% is the bootstrap's nominal level, not "
+        out += "a guaranteed coverage, and with few runs a side the true coverage tends to be lower. Differences are "
+        out += "tested with a two-sided Mann-Whitney U test (exact for small groups, with ties by the permutation test "
+        out += "on mid-ranks), and marked ~ when p ≥ 0.05 or when the ratio's interval includes 1. Latency is "
+        out += "measured from each request's intended send time (coordinated-omission corrected), in HdrHistograms "
+        out += "(3 significant digits). Two percentiles differ: the findings and the question's table give the "
+        out += "median over repetitions of each cell's own percentile, with its interval; the \"Throughput and "
+        out += "latency\" table gives the percentile of all repetitions' requests pooled, which a single slow "
+        out += "repetition can dominate.\n"
         out += saturationLine(experiment, loads: loads)
         if experiment.points.contains(where: { !$0.isOpenLoop }) {
             out += "- **Achieved concurrency** (closed loops). Client in flight: from the measured attempts' start and "

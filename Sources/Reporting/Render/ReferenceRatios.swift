@@ -31,7 +31,7 @@ enum ReferenceRatios {
 
     /// The rows of `experiment`, points in (pooling, concurrency) order and engines in page order; empty without
     /// reference cells.
-    static func rows(_ experiment: ExperimentModel, resamples: Int) -> [Row] {
+    static func rows(_ experiment: ExperimentModel) -> [Row] {
         let reference = experiment.referenceCells.filter { $0.reference != nil }
         guard !reference.isEmpty else { return [] }
         // A point is the cell's parameters without the engine and the repetition.
@@ -48,10 +48,8 @@ enum ReferenceRatios {
         var rows: [Row] = []
         for point in points {
             let wrkCells = wrkByPoint[point]!.sorted { ($0.repetition, $0.cellKey) < ($1.repetition, $1.cellKey) }
-            let keys = wrkCells.map(\.cellKey)
             let wrkRPS = wrkCells.map { $0.reference!.requestsPerSecond }
-            let throughput = Statistics.bootstrapMedian(
-                wrkRPS, seed: ModelBuilder.seed(for: keys, salt: "wrk-throughput"), resamples: resamples)
+            let throughput = Statistics.medianInterval(wrkRPS)
             let p99 = Statistics.median(wrkCells.map { $0.reference!.p99Ns })
             var wrkByRepetition: [Int: Double] = [:]
             for cell in wrkCells { wrkByRepetition[cell.repetition] = cell.reference!.requestsPerSecond }
@@ -62,13 +60,11 @@ enum ReferenceRatios {
                     $0.cell.engine == engineName && stripEngine($0.params) == point
                 }
                 var ratios: [Double] = []
-                var pairedKeys: [String] = []
                 for cell in engineCells.sorted(by: { $0.cell.repetition < $1.cell.repetition }) {
                     guard let wrk = wrkByRepetition[cell.cell.repetition], wrk > 0, cell.throughput.isFinite else {
                         continue
                     }
                     ratios.append(cell.throughput / wrk)
-                    pairedKeys.append(cell.cell.cellKey)
                 }
                 guard !ratios.isEmpty else { continue }
                 paired = true
@@ -76,9 +72,7 @@ enum ReferenceRatios {
                     Row(
                         pooling: pooling(wrkCells[0]), concurrency: wrkCells[0].concurrency, engine: engineName,
                         pairs: ratios.count,
-                        ratio: Statistics.bootstrapMedian(
-                            ratios, seed: ModelBuilder.seed(for: pairedKeys + keys, salt: "wrk-ratio"),
-                            resamples: resamples),
+                        ratio: Statistics.medianInterval(ratios),
                         wrkThroughput: throughput, wrkP99Ns: p99, wrkRepetitions: wrkCells.count))
             }
             if !paired {
@@ -98,8 +92,8 @@ enum ReferenceRatios {
     }
 
     /// The page section, or "" without reference cells.
-    static func section(_ experiment: ExperimentModel, resamples: Int) -> String {
-        let rows = rows(experiment, resamples: resamples)
+    static func section(_ experiment: ExperimentModel) -> String {
+        let rows = rows(experiment)
         guard !rows.isEmpty else { return "" }
         let showPooling = experiment.varyingAxes.contains("pooling")
         var out = "## The reference: wrk at the same concurrency\n\n"
@@ -114,24 +108,25 @@ enum ReferenceRatios {
         }
         let header =
             (showPooling ? ["pooling"] : []) + [
-                "concurrency", "wrk RPS [95% CI / range]", "wrk p99 ms", "engine", "pairs",
-                "engine / wrk throughput [95% CI / range]",
+                "concurrency", "wrk RPS [CI / range]", "wrk p99 ms", "engine", "pairs",
+                "engine / wrk throughput [CI / range]",
             ]
         out += Markdown.table(header: header, alignRight: header.map { $0 != "pooling" && $0 != "engine" }, rows: table)
         out += "\nwrk (https://github.com/wg/wrk) ran closed loop with one thread and one connection per unit of "
         out += "concurrency, against the same mock server with the same settings and from the same CPUs as the "
         out += "engines, so its rate is what a lean C client gets here: a reference, not an upper bound (an engine "
-        out += "can pass it, as a ratio above 100% shows). Engine / wrk: each engine's throughput divided "
-        out += "by wrk's in the same repetition, median over repetitions, 95% bootstrap CI (with fewer than "
-        out += "\(Estimate.minimumForInterval) pairs, the range of the pairs). wrk's p99 is the median over its "
-        out += "repetitions of the p99 wrk reported. The figures are in [\(fileName)](\(fileName)).\n\n"
+        out += "can pass it, as a ratio above 100% shows). Engine / wrk: each engine's throughput divided by wrk's "
+        out += "in the same repetition, median over repetitions with its interval from order statistics (as in "
+        out += "Methods; with fewer than \(Estimate.minimumForInterval) pairs, the range of the pairs). wrk's p99 is "
+        out +=
+            "the median over its repetitions of the p99 wrk reported. The figures are in [\(fileName)](\(fileName)).\n\n"
         return out
     }
 
     /// `wrk-ratios.csv`: columns pooling, concurrency, engine, reps, ratio, ratio_low, ratio_high, wrk_rps; nil
     /// without reference cells.
-    static func csv(_ experiment: ExperimentModel, resamples: Int) -> String? {
-        let rows = rows(experiment, resamples: resamples)
+    static func csv(_ experiment: ExperimentModel) -> String? {
+        let rows = rows(experiment)
         guard !rows.isEmpty else { return nil }
         func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "" }
         var out = "pooling,concurrency,engine,reps,ratio,ratio_low,ratio_high,wrk_rps\n"

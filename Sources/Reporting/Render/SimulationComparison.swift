@@ -143,9 +143,9 @@ enum SimulationComparison {
             table.append(cells)
         }
         let header =
-            ["metric"] + axes.map(Markdown.escape) + ["sim [95% CI / range]"]
+            ["metric"] + axes.map(Markdown.escape) + ["sim [CI / range]"]
             + liveEngines.flatMap {
-                ["\(Markdown.escape($0)) [95% CI / range]", "\(Markdown.escape($0)) contains sim"]
+                ["\(Markdown.escape($0)) [CI / range]", "\(Markdown.escape($0)) contains sim"]
             }
         out += Markdown.table(header: header, alignRight: header.map { $0 != "metric" }, rows: table)
         if let finding = finding(experiment) { out += "\n" + finding + "\n" }
@@ -157,7 +157,7 @@ enum SimulationComparison {
         }
         if rows.contains(where: { $0.live.contains { $0.estimate.rangeOf != nil } }) {
             out += "\nWith fewer than \(Estimate.minimumForInterval) repetitions a live figure is the range of its "
-            out += "runs, not a 95% interval: a range of two or three runs is narrow, so a \"no\" there is weak "
+            out += "runs, not a confidence interval: a range of two or three runs is narrow, so a \"no\" there is weak "
             out += "evidence of a difference.\n"
         }
         let only = simOnly(experiment)

@@ -1,28 +1,37 @@
-/// A statistic over repetitions: the median with a 95% bootstrap confidence interval, or, with fewer than
-/// `Estimate.minimumForInterval` repetitions, the range of the runs (a bootstrap of 2–4 values is only their range
-/// under another name).
+/// A statistic over repetitions with its interval. For a median (`Statistics.medianInterval`): a distribution-free
+/// interval from order statistics whose coverage is in `coverage`, or, with fewer than
+/// `Estimate.minimumForInterval` repetitions, the range of the runs (`rangeOf`). For a ratio of two groups' medians
+/// (`Statistics.bootstrapRatio`): a 95% percentile-bootstrap interval, whose coverage is nominal (`coverage` is nil),
+/// or the extreme ratios the runs allow.
 public struct Estimate: Sendable, Hashable, Codable {
     /// Repetitions below which no interval is claimed: the range of the runs is given instead.
     public static let minimumForInterval = 5
     /// The median over repetitions.
     public var median: Double
-    /// Lower bound of the 95% confidence interval.
+    /// Lower bound of the interval.
     public var low: Double
-    /// Upper bound of the 95% confidence interval.
+    /// Upper bound of the interval.
     public var high: Double
     /// The per-repetition values, in repetition order.
     public var samples: [Double]
     /// Set when there were fewer than `minimumForInterval` repetitions: `low` and `high` are then the extremes of
     /// these n runs, not a confidence interval.
     public var rangeOf: Int?
+    /// Set for an order-statistic interval of a median: the probability (0...1) that such an interval holds the
+    /// true median, at least 0.95 from 6 repetitions on, 0.9375 for 5 (the range of the runs). Nil for a
+    /// bootstrap interval, a range of too few runs, or no interval.
+    public var coverage: Double?
 
     /// Creates an estimate from its parts.
-    public init(median: Double, low: Double, high: Double, samples: [Double], rangeOf: Int? = nil) {
+    public init(
+        median: Double, low: Double, high: Double, samples: [Double], rangeOf: Int? = nil, coverage: Double? = nil
+    ) {
         self.median = median
         self.low = low
         self.high = high
         self.samples = samples
         self.rangeOf = rangeOf
+        self.coverage = coverage
     }
 
     /// An estimate with no interval (a single value, or a figure that is not resampled).

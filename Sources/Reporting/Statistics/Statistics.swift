@@ -42,40 +42,75 @@ public enum Statistics {
         return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
     }
 
-    /// The median of `values` with a percentile-bootstrap 95% confidence interval.
-    /// - Parameters:
-    ///   - values: one value per repetition.
-    ///   - seed: seeds the resampling; derive it from the cells' ids so output is deterministic.
-    ///   - resamples: the number of bootstrap resamples.
-    public static func bootstrapMedian(_ values: [Double], seed: UInt64, resamples: Int = 2000) -> Estimate {
-        let clean = values.filter(\.isFinite)
+    /// The coverage the median interval aims for: the interval is the narrowest pair of order statistics whose
+    /// coverage is at least this, or the range of the runs when even that falls short.
+    public static let medianIntervalTarget = 0.95
+
+    /// The median of `values` with a distribution-free confidence interval from order statistics.
+    ///
+    /// For n finite values sorted x(1) ≤ … ≤ x(n), the interval [x(k), x(n+1−k)] holds the true median with
+    /// probability 1 − 2·P(Bin(n, ½) ≤ k − 1) for any continuous distribution (`medianCoverage(n:k:)`). This takes
+    /// the largest k whose coverage is at least `medianIntervalTarget`; when even k = 1, the range of the runs,
+    /// falls short (n = 5 gives 93.75%), it takes k = 1. The coverage is recorded in `Estimate.coverage`. With
+    /// fewer than `Estimate.minimumForInterval` values it gives the range of the runs and sets `rangeOf` instead.
+    /// It neither resamples nor depends on a seed.
+    /// - Parameter values: one value per repetition; values that are not finite are left out.
+    public static func medianInterval(_ values: [Double]) -> Estimate {
+        let clean = values.filter(\.isFinite).sorted()
         guard !clean.isEmpty else { return Estimate(median: .nan, low: .nan, high: .nan, samples: values) }
         let center = median(clean)
-        guard clean.count > 1, resamples > 0 else {
+        guard clean.count > 1 else {
             return Estimate(median: center, low: center, high: center, samples: values)
         }
         if clean.count < Estimate.minimumForInterval {
             return Estimate(
-                median: center, low: clean.min()!, high: clean.max()!, samples: values, rangeOf: clean.count)
+                median: center, low: clean.first!, high: clean.last!, samples: values, rangeOf: clean.count)
         }
-        var generator = SplitMix64(seed: seed)
-        var medians: [Double] = []
-        medians.reserveCapacity(resamples)
-        var draw = [Double](repeating: 0, count: clean.count)
-        for _ in 0..<resamples {
-            for i in 0..<clean.count {
-                draw[i] = clean[Int(generator.next() % UInt64(clean.count))]
-            }
-            medians.append(medianInPlace(&draw))
-        }
-        medians.sort()
+        let (k, coverage) = medianOrderStatistic(n: clean.count)
         return Estimate(
-            median: center, low: quantile(sorted: medians, 0.025), high: quantile(sorted: medians, 0.975),
-            samples: values)
+            median: center, low: clean[k - 1], high: clean[clean.count - k], samples: values, coverage: coverage)
     }
 
-    /// The ratio of the medians of `numerator` and `denominator`, with a 95% bootstrap interval that resamples
-    /// both groups independently.
+    /// The order statistic k of the median interval [x(k), x(n+1−k)] for n values, and its coverage: the largest
+    /// k ≥ 1 whose coverage is at least `medianIntervalTarget`, else 1.
+    static func medianOrderStatistic(n: Int) -> (k: Int, coverage: Double) {
+        var k = 1
+        var coverage = medianCoverage(n: n, k: 1)
+        // Coverage falls as k grows; k stays at most (n + 1) / 2 so that x(k) ≤ x(n+1−k).
+        while k + 1 <= (n + 1) / 2 {
+            let next = medianCoverage(n: n, k: k + 1)
+            guard next >= medianIntervalTarget - 1e-12 else { break }
+            k += 1
+            coverage = next
+        }
+        return (k, coverage)
+    }
+
+    /// The probability that [x(k), x(n+1−k)] of n independent draws holds the median of a continuous
+    /// distribution: 1 − 2·P(Bin(n, ½) ≤ k − 1).
+    static func medianCoverage(n: Int, k: Int) -> Double {
+        guard n > 0, k >= 1 else { return .nan }
+        var tail = 0.0
+        if n <= 1000 {
+            // C(n, i) · 2^−n term by term: exact for the repetition counts a run has.
+            var term = pow(0.5, Double(n))
+            for i in 0..<Swift.min(k, n + 1) {
+                tail += term
+                term = term * Double(n - i) / Double(i + 1)
+            }
+        } else {
+            // Through log-gamma, since 2^−n underflows.
+            let logTotal = Double(n) * log(2.0)
+            for i in 0..<Swift.min(k, n + 1) {
+                tail += exp(lgamma(Double(n + 1)) - lgamma(Double(i + 1)) - lgamma(Double(n - i + 1)) - logTotal)
+            }
+        }
+        return Swift.max(0, 1 - 2 * tail)
+    }
+
+    /// The ratio of the medians of `numerator` and `denominator`, with a 95% percentile-bootstrap interval that
+    /// resamples both groups independently. "95%" is the bootstrap's nominal level, not a guaranteed coverage: with
+    /// 5 to 7 runs a side the bootstrap of a median can only pick among a few order statistics.
     public static func bootstrapRatio(
         _ numerator: [Double], _ denominator: [Double], seed: UInt64, resamples: Int = 2000
     ) -> Estimate {
@@ -110,8 +145,11 @@ public enum Statistics {
 
     /// The two-sided p-value of the Mann-Whitney U test of `a` against `b`.
     ///
-    /// Uses the exact distribution of U when there are no ties and both groups are small (n·m ≤ 400), and
-    /// the normal approximation with tie and continuity corrections otherwise. Returns 1 when a group is empty.
+    /// Exact where the groups are small: without ties and with n·m ≤ 400, from the exact distribution of U;
+    /// otherwise, when there are at most `exactSplitLimit` ways (C(n + m, n)) to split the pooled values into
+    /// groups of n and m, by the exact permutation test on mid-ranks (`exactTiedP`), which holds with ties. Only
+    /// beyond that, the normal approximation with tie and continuity corrections, which with ties and few runs
+    /// can give less than the smallest p the splits allow. Returns 1 when a group is empty.
     public static func mannWhitneyP(_ a: [Double], _ b: [Double]) -> Double {
         let n = a.count
         let m = b.count
@@ -147,12 +185,69 @@ public enum Statistics {
             for value in 0...Int(u.rounded(.down)) where value < counts.count { tail += counts[value] }
             return Swift.min(1, 2 * tail / total)
         }
+        if binomial(n + m, n) <= Double(exactSplitLimit) {
+            // Doubled mid-ranks are whole numbers.
+            var doubled = [Int](repeating: 0, count: pooled.count)
+            var doubledA: [Int] = []
+            for (index, entry) in pooled.enumerated() {
+                doubled[index] = Int((2 * ranks[index]).rounded())
+                if entry.1 == 0 { doubledA.append(doubled[index]) }
+            }
+            return exactTiedP(doubledRanks: doubled, groupSize: n, observedSum: doubledA.reduce(0, +))
+        }
         let mean = Double(n * m) / 2
         let size = Double(n + m)
         let variance = Double(n * m) / 12 * ((size + 1) - tieTerm / (size * (size - 1)))
         guard variance > 0 else { return 1 }
         let z = (abs(uA - mean) - 0.5) / variance.squareRoot()
         return Swift.min(1, 2 * (1 - normalCDF(Swift.max(0, z))))
+    }
+
+    /// The largest number of splits of the pooled values, C(n + m, n), for which `mannWhitneyP` lists them all for
+    /// the exact permutation p-value; beyond it, the normal approximation.
+    static let exactSplitLimit = 200_000
+
+    /// The exact two-sided permutation p-value of the rank-sum statistic with ties: the share of the C(N, n) ways
+    /// to choose n of the N pooled values as the first group whose rank sum lies at least as far from its mean
+    /// n(N + 1)/2 as the observed one does (the same distance as |U − nm/2|).
+    ///
+    /// Lists every split, so the caller keeps C(N, n) small (`exactSplitLimit`). Ranks are doubled mid-ranks, whole
+    /// numbers, so equal distances compare exactly, with no tolerance needed for ties of floating-point sums.
+    /// - Parameters:
+    ///   - doubledRanks: twice the mid-rank of every pooled value.
+    ///   - groupSize: n, the size of the first group.
+    ///   - observedSum: the sum of the first group's doubled ranks.
+    static func exactTiedP(doubledRanks: [Int], groupSize: Int, observedSum: Int) -> Double {
+        let size = doubledRanks.count
+        guard groupSize > 0, groupSize < size else { return 1 }
+        // Choosing the smaller group gives the same splits and the same distances, in fewer steps.
+        let n = Swift.min(groupSize, size - groupSize)
+        // Twice the mean rank sum of a group of n: n(N + 1); doubled sums keep it whole.
+        let center = n * (size + 1)
+        let observed = abs(observedSum - groupSize * (size + 1))
+        var total = 0
+        var extreme = 0
+        func visit(from start: Int, left: Int, sum: Int) {
+            if left == 0 {
+                total += 1
+                if abs(sum - center) >= observed { extreme += 1 }
+                return
+            }
+            guard size - start >= left else { return }
+            for index in start...(size - left) {
+                visit(from: index + 1, left: left - 1, sum: sum + doubledRanks[index])
+            }
+        }
+        visit(from: 0, left: n, sum: 0)
+        return total > 0 ? Swift.min(1, Double(extreme) / Double(total)) : 1
+    }
+
+    /// C(n, k) as a Double.
+    static func binomial(_ n: Int, _ k: Int) -> Double {
+        guard k >= 0, k <= n else { return 0 }
+        var combinations = 1.0
+        for i in 0..<Swift.min(k, n - k) { combinations = combinations * Double(n - i) / Double(i + 1) }
+        return combinations.rounded()
     }
 
     /// The smallest two-sided p-value the Mann-Whitney U test can give for groups of n and m values:
