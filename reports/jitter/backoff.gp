@@ -26,7 +26,7 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [25.2173913:5605.1]
+set yrange [24.3478261:5693.65]
 set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
@@ -50,13 +50,13 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [26.5217391:5807.5]
+set yrange [26.0869565:5807.5]
 set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
-plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -74,13 +74,13 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [19.1304348:81287.175]
+set yrange [19.1304348:81290.05]
 set ytics ('100' 100, '1000' 1000, '10000' 10000)
-plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -98,8 +98,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [0.0212542661:19.7240185]
-set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
+set yrange [0.0207355113:21.5709976]
+set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10, '20' 20)
 plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 16 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 17 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
@@ -124,11 +124,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
 set yrange [0.0173913043:21.6821]
 set ytics ('0.1' 0.1, '1' 1, '10' 10)
-plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 24 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 24 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -146,13 +146,13 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [0.0474685113:14.8475831]
+set yrange [0.0474616313:14.8485888]
 set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
-plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -194,11 +194,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 35 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 36 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 37 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 38 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 39 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 35 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 36 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 37 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 38 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 39 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -217,11 +217,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 40 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 41 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 42 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 43 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 44 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 40 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 41 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 42 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 43 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 44 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset multiplot
 set terminal pngcairo size 1800,1746 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'backoff.png'
@@ -244,7 +244,7 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [25.2173913:5605.1]
+set yrange [24.3478261:5693.65]
 set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
@@ -268,13 +268,13 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [26.5217391:5807.5]
+set yrange [26.0869565:5807.5]
 set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
-plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -292,13 +292,13 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [19.1304348:81287.175]
+set yrange [19.1304348:81290.05]
 set ytics ('100' 100, '1000' 1000, '10000' 10000)
-plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -316,8 +316,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [0.0212542661:19.7240185]
-set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
+set yrange [0.0207355113:21.5709976]
+set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10, '20' 20)
 plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 16 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
      data index 17 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full', \
@@ -342,11 +342,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
 set yrange [0.0173913043:21.6821]
 set ytics ('0.1' 0.1, '1' 1, '10' 10)
-plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 24 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 24 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -364,13 +364,13 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 1000)
 set xrange [8:1250]
-set yrange [0.0474685113:14.8475831]
+set yrange [0.0474616313:14.8485888]
 set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
-plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -412,11 +412,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 35 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 36 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 37 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 38 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 39 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 35 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 36 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 37 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 38 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 39 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -435,10 +435,10 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 40 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 41 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 42 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 43 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 44 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 40 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 41 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 42 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 43 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 44 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset multiplot
 unset output

@@ -50,11 +50,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -73,11 +73,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -119,11 +119,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 24 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 24 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -142,11 +142,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset multiplot
 set terminal pngcairo size 1800,1164 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
@@ -193,11 +193,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 7 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 8 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 9 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -216,11 +216,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 10 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 11 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 12 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 13 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 14 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -262,11 +262,11 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 24 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 20 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 21 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 22 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 23 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 24 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -285,10 +285,10 @@ set xtics ('10' 10, '25' 25, '50' 50, '100' 100, '250' 250, '500' 500, '1000' 10
 set xrange [8:1250]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 7 ps 1.1 title 'backoff=none', \
-     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 5 ps 1.1 title 'backoff=exponential', \
-     data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 9 ps 1.1 title 'backoff=full', \
-     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 13 ps 1.1 title 'backoff=equal', \
-     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 11 ps 1.1 title 'backoff=decorrelated'
+plot data index 25 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 2 pt 6 ps 1.1 title 'backoff=none', \
+     data index 26 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 4 ps 1.1 title 'backoff=exponential', \
+     data index 27 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 2 pt 8 ps 1.1 title 'backoff=full', \
+     data index 28 using 1:2:3:4 with yerrorlines lc rgb '#e7298a' lw 2 dt 2 pt 12 ps 1.1 title 'backoff=equal', \
+     data index 29 using 1:2:3:4 with yerrorlines lc rgb '#66a61e' lw 2 dt 2 pt 10 ps 1.1 title 'backoff=decorrelated'
 unset multiplot
 unset output

@@ -26,7 +26,7 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '100' 100)
 set xrange [8:125]
-set yrange [44.1655643:173.794917]
+set yrange [45.0203817:173.94565]
 set ytics ('50' 50, '60' 60, '70' 70, '80' 80, '90' 90, '100' 100, '150' 150)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'limiter=off', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'limiter=limit:8', \
@@ -98,7 +98,7 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '100' 100)
 set xrange [8:125]
-set yrange [44.1655643:173.794917]
+set yrange [45.0203817:173.94565]
 set ytics ('50' 50, '60' 60, '70' 70, '80' 80, '90' 90, '100' 100, '150' 150)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'limiter=off', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'limiter=limit:8', \

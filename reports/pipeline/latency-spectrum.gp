@@ -25,8 +25,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
 set xrange [0.8:187500]
-set ytics ('0.1' 0.1, '1' 1, '10' 10, '100' 100)
-set yrange [0.0985208696:244.187128]
+set ytics ('1' 1, '10' 10, '100' 100)
+set yrange [0.198886957:232.166768]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'recorderPolicy=block', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'recorderPolicy=drop_newest', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'recorderPolicy=drop_oldest'
@@ -50,8 +50,8 @@ set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
 set xrange [0.8:187500]
-set ytics ('0.1' 0.1, '1' 1, '10' 10, '100' 100)
-set yrange [0.0985208696:244.187128]
+set ytics ('1' 1, '10' 10, '100' 100)
+set yrange [0.198886957:232.166768]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'recorderPolicy=block', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'recorderPolicy=drop_newest', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'recorderPolicy=drop_oldest'

@@ -5,10 +5,10 @@ script = 'pipeline.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'pipeline.dat'
 set encoding utf8
-set terminal svg size 960,1020 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 960,1320 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'pipeline.svg'
 reset
-set multiplot layout 3,1 title 'pipeline: pipeline depth and memory over time'
+set multiplot layout 4,1 title 'pipeline: pipeline depth and memory over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -24,7 +24,7 @@ set title 'queue depth'
 set xlabel ''
 set ylabel 'queue depth (items)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3437527]
+set xrange [0:12.3441518]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -45,7 +45,7 @@ set title 'memory'
 set xlabel ''
 set ylabel 'resident memory (MiB)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3437527]
+set xrange [0:12.3441518]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 3 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -62,21 +62,42 @@ set xtics nomirror
 set ytics nomirror
 set lmargin 14
 set rmargin 4
-set title 'scheduling lag'
-set xlabel 'time since the cell started (s)'
+set title 'scheduling lag, concurrency pool'
+set xlabel ''
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3437527]
+set xrange [0:12.3441518]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
      data index 7 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'async, recorderPolicy=drop_newest', \
      data index 8 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'async, recorderPolicy=drop_oldest'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set lmargin 14
+set rmargin 4
+set title 'scheduling lag, NIO event loop'
+set xlabel 'time since the cell started (s)'
+set ylabel 'scheduling lag (ms)'
+set key below Left reverse nobox spacing 1.1
+set xrange [0:12.3441518]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 9 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
+     data index 10 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'async, recorderPolicy=drop_newest', \
+     data index 11 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'async, recorderPolicy=drop_oldest'
 unset multiplot
-set terminal pngcairo size 960,1020 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 960,1320 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'pipeline.png'
 reset
-set multiplot layout 3,1 title 'pipeline: pipeline depth and memory over time'
+set multiplot layout 4,1 title 'pipeline: pipeline depth and memory over time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -92,7 +113,7 @@ set title 'queue depth'
 set xlabel ''
 set ylabel 'queue depth (items)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3437527]
+set xrange [0:12.3441518]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -113,7 +134,7 @@ set title 'memory'
 set xlabel ''
 set ylabel 'resident memory (MiB)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3437527]
+set xrange [0:12.3441518]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 3 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -130,15 +151,36 @@ set xtics nomirror
 set ytics nomirror
 set lmargin 14
 set rmargin 4
-set title 'scheduling lag'
-set xlabel 'time since the cell started (s)'
+set title 'scheduling lag, concurrency pool'
+set xlabel ''
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3437527]
+set xrange [0:12.3441518]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
      data index 7 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'async, recorderPolicy=drop_newest', \
      data index 8 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'async, recorderPolicy=drop_oldest'
+unset logscale
+set autoscale
+set offsets 0, 0, 0, 0
+set xtics autofreq
+set ytics autofreq
+set grid back lc rgb '#dddddd'
+set border 3
+set xtics nomirror
+set ytics nomirror
+set lmargin 14
+set rmargin 4
+set title 'scheduling lag, NIO event loop'
+set xlabel 'time since the cell started (s)'
+set ylabel 'scheduling lag (ms)'
+set key below Left reverse nobox spacing 1.1
+set xrange [0:12.3441518]
+set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+plot data index 9 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
+     data index 10 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'async, recorderPolicy=drop_newest', \
+     data index 11 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'async, recorderPolicy=drop_oldest'
 unset multiplot
 unset output
