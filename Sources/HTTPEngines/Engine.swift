@@ -128,10 +128,13 @@ public struct EngineRunSummary: Sendable, Hashable {
     /// The instant the samples' times count from (the run clock's origin); nil when they are not wall-clock times
     /// (the simulation's virtual time).
     public var origin: ContinuousClock.Instant?
+    /// The process's CPU seconds (user plus system) from the start of the measured phase to the end of the run
+    /// (its drain and the engine's shutdown included, the start-up and the warm-up not); nil when not measured.
+    public var measuredCPUSeconds: Double?
 
     public init(
         completedRequests: Int, elapsed: Duration, maxLateness: Duration = .zero, warmupRequests: Int = 0,
-        measuredRequests: Int = 0, origin: ContinuousClock.Instant? = nil
+        measuredRequests: Int = 0, origin: ContinuousClock.Instant? = nil, measuredCPUSeconds: Double? = nil
     ) {
         self.completedRequests = completedRequests
         self.elapsed = elapsed
@@ -139,6 +142,7 @@ public struct EngineRunSummary: Sendable, Hashable {
         self.warmupRequests = warmupRequests
         self.measuredRequests = measuredRequests
         self.origin = origin
+        self.measuredCPUSeconds = measuredCPUSeconds
     }
 }
 

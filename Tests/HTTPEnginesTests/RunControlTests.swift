@@ -57,6 +57,22 @@ struct RunControlTests {
         #expect(summary.warmupRequests == 10 && summary.measuredRequests == 1)
     }
 
+    @Test("the measured phase's CPU counts from the barrier: CPU spent during the warm-up is left out")
+    func measuredCPUStartsAtTheBarrier() throws {
+        let control = Self.control(warmup: 1, workers: 1)
+        var worker = RunControl.Worker()
+        let warmup = try #require(Self.ticket(control.poll(&worker)))
+        #expect(control.summary().measuredCPUSeconds == nil, "no measured phase yet")
+        // 0.3 s of CPU while the warm-up request is out.
+        let start = ResourceUsage.current().cpuSeconds
+        var spin: UInt64 = 1
+        while ResourceUsage.current().cpuSeconds - start < 0.3 { spin = spin &* 6_364_136_223_846_793_005 &+ 1 }
+        #expect(spin != 0)
+        control.finished(Self.request(warmup))
+        let measured = try #require(control.summary().measuredCPUSeconds)
+        #expect(measured >= 0 && measured < 0.15, "measured \(measured) s includes the warm-up's 0.3 s")
+    }
+
     @Test("a warm-up smaller than the worker count is raised to one per worker; none when it is 0")
     func effectiveWarmup() {
         #expect(Self.control(warmup: 3, workers: 8).warmupTotal == 8)

@@ -31,6 +31,7 @@ struct WarmupBarrierTests {
         #expect(summary.warmupRequests == warmupCount)
         #expect(summary.measuredRequests == 40)
         #expect(summary.completedRequests == warmupCount + 40)
+        #expect(try #require(summary.measuredCPUSeconds) >= 0, "the measured phase's CPU is reported")
         let warmup = samples.filter(\.isWarmup)
         let measured = samples.filter { !$0.isWarmup }
         #expect(warmup.map(\.requestID).sorted() == Array(0..<Int64(warmupCount)))

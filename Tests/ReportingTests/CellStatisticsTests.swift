@@ -72,6 +72,25 @@ struct CellStatisticsTests {
         #expect(stats.efficiency == nil)
     }
 
+    @Test("client CPU per request: the measured phase's CPU over measured requests, else the cell's over all")
+    func clientCPUPerRequest() {
+        var record = cell()
+        record.client = ResourceFigures(
+            cpuUserSeconds: 0.3, cpuSysSeconds: 0.1, peakRSSBytes: 0, voluntarySwitches: 0, involuntarySwitches: 0)
+        var stats = CellStatistics(cell: record)
+        var pending: [Int64: (intended: Int64, start: Int64)] = [:]
+        stats.add(sample(0, 1, intended: 0, start: 0, end: 1, warmup: true), firstAttempts: &pending)
+        for id in Int64(1)...4 {
+            stats.add(sample(id, 1, intended: id, start: id, end: id + 1), firstAttempts: &pending)
+        }
+        let metric = Metric.named("client_cpu_us_per_request")!
+        // Without the event (an older database): 0.4 s over 5 logical requests, warm-up included.
+        #expect(metric.value(stats, []) == 80_000)
+        // With it: 0.02 s of the measured phase over its 4 requests; the start-up and warm-up's CPU is not counted.
+        let measured = EventRecord(tNs: 0, kind: .measuredCPUNs, value: 20_000_000)
+        #expect(metric.value(stats, [measured]) == 5_000)
+    }
+
     @Test func slugsAreSafeFolderNames() {
         #expect(ModelBuilder.slugify("Retry Storm (v2)") == "retry-storm-v2")
         #expect(ModelBuilder.slugify("../../etc/passwd") == "etc-passwd")

@@ -73,7 +73,13 @@ struct ChartHonestyTests {
                 backoffs: ["none", "exponential", "full"], requests: 40, warmup: 2, repetitions: 3))
         let before = try #require(ChartPlanner.charts(for: experiment).first { $0.name == "backoff" })
         #expect(before.panels.map(\.title) == ["server calls", "completion time"])
-        #expect(!before.caption.contains("not drawn"))
+        #expect(!before.caption.contains("Server calls is not drawn"))
+        // Points whose requests gave up have no completion time: they are left out of that panel, not drawn at
+        // their span (as the table's n/a says).
+        let gaveUp = experiment.points.filter { $0.metrics["completion_s"] == nil }.count
+        #expect(gaveUp > 0)
+        #expect(before.caption.contains("\(gaveUp) of 3 points have no completion time and are not drawn"))
+        #expect(before.panels[1].series.reduce(0) { $0 + $1.points.count } == 3 - gaveUp)
 
         for index in experiment.points.indices { experiment.points[index].metrics["server_calls"] = .exact(5000) }
         let after = try #require(ChartPlanner.charts(for: experiment).first { $0.name == "backoff" })

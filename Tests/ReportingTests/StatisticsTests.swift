@@ -108,6 +108,27 @@ struct StatisticsTests {
             ])
     }
 
+    @Test("a p-value too small for three decimals reads p < 0.001, not p = 0.000")
+    func pValuesNeverPrintAsZero() {
+        #expect(Format.pValue(0.0079) == "p = 0.008")
+        #expect(Format.pValue(0.0005) == "p = 0.001")
+        #expect(Format.pValue(0.00049) == "p < 0.001")
+        #expect(Format.pValue(1e-12) == "p < 0.001")
+    }
+
+    @Test("significant means p < 0.05 and a ratio interval beyond 1×, in speed-ups as in findings")
+    func significanceNeedsTheTestAndTheInterval() {
+        func comparison(_ p: Double, _ low: Double, _ high: Double) -> Comparison {
+            Comparison(
+                ratio: Estimate(median: (low + high) / 2, low: low, high: high, samples: []), pValue: p,
+                counts: [7, 7], baselineConcurrency: 1, baselineThroughput: 1)
+        }
+        #expect(comparison(0.01, 1.1, 1.3).significant)
+        #expect(comparison(0.01, 0.7, 0.9).significant)
+        #expect(!comparison(0.01, 0.9, 1.2).significant)
+        #expect(!comparison(0.2, 1.1, 1.3).significant)
+    }
+
     @Test func medianIntervalBelowTheMinimumIsTheRange() {
         let few = Statistics.medianInterval([3, 1, 2, .nan])
         #expect(few.low == 1 && few.high == 3 && few.median == 2)

@@ -41,6 +41,8 @@ final class RunControl: Sendable {
         var warmupFinished = 0
         /// Whether the measured phase has begun.
         var barrierOpen = false
+        /// The process's CPU seconds (user plus system) when the measured phase began.
+        var measuredCPUStart: Double?
         /// Open loop: the arrival schedule from the barrier on. Nil before, and for the closed loop.
         var schedule: ArrivalSchedule?
         /// Open loop: the next arrival, drawn from `schedule` but not yet handed out, in ns.
@@ -133,6 +135,7 @@ final class RunControl: Sendable {
         measuredEndNs.store(
             configuration.duration.map { nowNs &+ RunClock.nanoseconds($0) } ?? Int64.max, ordering: .relaxed)
         state.schedule = ArrivalSchedule(configuration, originNs: nowNs)
+        state.measuredCPUStart = ResourceUsage.current().cpuSeconds
         state.barrierOpen = true
     }
 
@@ -205,12 +208,13 @@ final class RunControl: Sendable {
 
     /// The run's summary so far.
     func summary() -> EngineRunSummary {
-        let (warmup, arrivals) = state.withLock { ($0.warmupTaken, $0.arrivalsTaken) }
+        let (warmup, arrivals, cpuStart) = state.withLock { ($0.warmupTaken, $0.arrivalsTaken, $0.measuredCPUStart) }
         return EngineRunSummary(
             completedRequests: completed.load(ordering: .relaxed),
             elapsed: .nanoseconds(clock.now()),
             maxLateness: .nanoseconds(maxLatenessNs.load(ordering: .relaxed)),
             warmupRequests: warmup,
-            measuredRequests: isOpenLoop ? arrivals : nextMeasured.load(ordering: .relaxed), origin: clock.origin)
+            measuredRequests: isOpenLoop ? arrivals : nextMeasured.load(ordering: .relaxed), origin: clock.origin,
+            measuredCPUSeconds: cpuStart.map { ResourceUsage.current().cpuSeconds - $0 })
     }
 }

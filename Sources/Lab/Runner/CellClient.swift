@@ -15,7 +15,7 @@ struct CellClient {
         /// Samples stored.
         var stored: Int
         /// The policy's and the recording's events, in that order, then the client's time origin
-        /// (`client_origin_uptime_ns`) when the engine reports one.
+        /// (`client_origin_uptime_ns`) and its measured phase's CPU (`measured_cpu_ns`) when the engine reports them.
         var events: [EventRecord]
     }
 
@@ -60,9 +60,12 @@ struct CellClient {
             cpuUserSeconds: usage.userCPUSeconds, cpuSysSeconds: usage.systemCPUSeconds,
             peakRSSBytes: ProcessFigures.peakRSSBytes() ?? usage.maxRSSBytes,
             voluntarySwitches: usage.voluntaryContextSwitches, involuntarySwitches: usage.involuntaryContextSwitches)
-        let origin = try? result.get().origin
-        var events = policy.events(origin: origin) + sink.events
-        if let origin { events.append(Self.originEvent(origin)) }
+        let summary = try? result.get()
+        var events = policy.events(origin: summary?.origin) + sink.events
+        if let origin = summary?.origin { events.append(Self.originEvent(origin)) }
+        if let cpu = summary?.measuredCPUSeconds {
+            events.append(EventRecord(tNs: 0, kind: .measuredCPUNs, value: (cpu * 1e9).rounded()))
+        }
         return Outcome(result: result, stored: stored, events: events)
     }
 

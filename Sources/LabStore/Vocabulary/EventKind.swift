@@ -49,6 +49,9 @@ public enum EventKind: Sendable, Hashable {
     /// mock server reports its schedule's start on (`t_ns` 0). The runner places the schedule's phases
     /// (`injected_error_rate`) on the client's clock with the two.
     case clientOriginUptimeNs
+    /// A live engine's cell: the client process's CPU time (user plus system) from the start of the measured phase
+    /// to the end of the run, ns as `value` (`t_ns` 0): its start-up and warm-up left out.
+    case measuredCPUNs
     /// A kind this version does not know, verbatim.
     case other(String)
 
@@ -57,6 +60,7 @@ public enum EventKind: Sendable, Hashable {
         .breakerTransition, .budgetExhausted, .budgetRestored, .limiter, .injectedErrorRate, .queueDepth, .lagNs,
         .nioLagNs, .lagMaxNs, .lagP95Ns, .nioLagMaxNs, .nioLagP95Ns, .rssBytes, .pipeline, .pipelineDropped,
         .clientPID, .cellProcessNs, .speedProbeNs, .simulationNs, .clientOriginUptimeNs,
+        .measuredCPUNs,
     ]
 }
 
@@ -84,6 +88,7 @@ extension EventKind: RawRepresentable, Codable, CustomStringConvertible {
         case "speed_probe_ns": self = .speedProbeNs
         case "simulation_ns": self = .simulationNs
         case "client_origin_uptime_ns": self = .clientOriginUptimeNs
+        case "measured_cpu_ns": self = .measuredCPUNs
         default: self = .other(rawValue)
         }
     }
@@ -111,6 +116,7 @@ extension EventKind: RawRepresentable, Codable, CustomStringConvertible {
         case .speedProbeNs: "speed_probe_ns"
         case .simulationNs: "simulation_ns"
         case .clientOriginUptimeNs: "client_origin_uptime_ns"
+        case .measuredCPUNs: "measured_cpu_ns"
         case .other(let text): text
         }
     }

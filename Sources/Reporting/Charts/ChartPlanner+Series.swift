@@ -33,7 +33,8 @@ extension ChartPlanner {
         var yRange: (low: Double, high: Double)? = nil
         /// Whether the y axis may start above zero.
         var yFromData = false
-        /// The value when the point has no such metric (older databases); drawn without bars.
+        /// The value when the point has no such metric (older databases); drawn without bars. Completion time has none:
+        /// a cell whose requests gave up has no completion time, and its span is not one.
         var fallback: @Sendable (PointSummary) -> Double? = { _ in nil }
 
         static let throughput = PlotMetric(
@@ -52,8 +53,7 @@ extension ChartPlanner {
             id: "server_calls", title: "server calls", yLabel: "calls the server received (count)",
             fallback: { $0.serverRequests })
         static let completion = PlotMetric(
-            id: "completion_s", title: "completion time", yLabel: "time to finish the cell's work (s)",
-            fallback: { $0.spanSeconds })
+            id: "completion_s", title: "completion time", yLabel: "time to finish the cell's work (s)")
         static let p50 = PlotMetric(
             id: "p50_ms", title: "p50 latency", yLabel: "p50 latency (ms, log scale)", logY: true,
             fallback: { $0.latency.p50 / 1e6 })

@@ -220,10 +220,10 @@ extension ChartPlanner {
             }
         }
         guard !series.isEmpty else { return nil }
-        // The server's schedule is usually the same in every cell: draw it once then.
-        if let first = injected.first,
-            injected.allSatisfy({ $0.points.map(\.y) == first.points.map(\.y) })
-        {
+        // The server's schedule is usually the same in every cell: draw it once then. A live cell's phases sit on its
+        // client's clock (the server's schedule started a little earlier), so they are compared in time as well.
+        func steps(_ series: ChartSeries) -> [[Double]] { series.points.map { [$0.x, $0.y] } }
+        if let first = injected.first, injected.allSatisfy({ steps($0) == steps(first) }) {
             injected = [
                 ChartSeries(title: "injected by the server", style: .steps, color: "#666666", points: first.points)
             ]

@@ -98,10 +98,15 @@ extension Metric {
             })
         list.append(
             Metric(id: "client_cpu_us_per_request", label: "client CPU per request", unit: "µs", better: .lower) {
-                cell, _ in
-                // The CPU is measured over the whole cell, so it is shared over every logical request the cell ran,
-                // warm-up included (as the server's CPU is over every request it served).
-                guard let cpu = cell.cpuSeconds, cell.finals > 0 else { return nil }
+                cell, events in
+                // The CPU of the measured phase over its requests: the child's start-up and the warm-up (connections
+                // opened, threads started) are not a request's cost. A cell without that event (older databases)
+                // shares its whole CPU over every logical request it ran, warm-up included.
+                guard cell.finals > 0 else { return nil }
+                if let ns = events.last(where: { $0.kind == .measuredCPUNs })?.value {
+                    return ns / 1e3 / Double(cell.finals)
+                }
+                guard let cpu = cell.cpuSeconds else { return nil }
                 return cpu / Double(cell.finals + cell.warmupFinals) * 1e6
             })
         list.append(

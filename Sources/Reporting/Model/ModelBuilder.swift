@@ -287,7 +287,7 @@ enum ModelBuilder {
                 point.throughput.samples, base.throughput.samples, seed: seed, resamples: resamples)
             let p = Statistics.mannWhitneyP(point.throughput.samples, base.throughput.samples)
             points[index].speedup = Comparison(
-                ratio: ratio, pValue: p, significant: p < 0.05,
+                ratio: ratio, pValue: p,
                 counts: [point.throughput.samples.count, base.throughput.samples.count],
                 baselineConcurrency: base.concurrency, baselineThroughput: base.throughput.median)
         }

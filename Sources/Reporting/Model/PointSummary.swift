@@ -22,7 +22,8 @@ public struct Comparison: Sendable, Hashable, Codable {
     public var ratio: Estimate
     /// Two-sided Mann-Whitney U p-value of the repetitions.
     public var pValue: Double
-    /// Whether p < 0.05; when false the report marks the difference with "~", as benchstat does.
+    /// Whether p < 0.05 and the ratio's interval excludes 1× (never when the two contradict); when false the
+    /// report marks the difference with "~", as benchstat does.
     public var significant: Bool
     /// Repetitions on each side.
     public var counts: [Int]
@@ -30,6 +31,16 @@ public struct Comparison: Sendable, Hashable, Codable {
     public var baselineConcurrency: Int
     /// The baseline's median throughput, requests/s.
     public var baselineThroughput: Double
+
+    /// A comparison whose significance follows from `ratio` and `pValue`.
+    public init(ratio: Estimate, pValue: Double, counts: [Int], baselineConcurrency: Int, baselineThroughput: Double) {
+        self.ratio = ratio
+        self.pValue = pValue
+        self.significant = pValue < 0.05 && (ratio.low > 1 || ratio.high < 1)
+        self.counts = counts
+        self.baselineConcurrency = baselineConcurrency
+        self.baselineThroughput = baselineThroughput
+    }
 }
 
 /// One point of an experiment's grid for one engine, aggregated over its repetitions.

@@ -42,11 +42,22 @@ extension Analyses {
 }
 
 extension Analyses {
+    /// One engine's (treatment's) slope of peak RSS against concurrency in one context.
+    struct MemorySlope {
+        /// The treatment, with the context when there is one.
+        var name: String
+        /// KiB per in-flight request, with a 95% bootstrap interval over cells from 10 cells on.
+        var estimate: Estimate
+        /// The bootstrap's slopes in draw order (empty below 10 cells), for ratios between engines.
+        var draws: [Double]
+        var cells: [(x: Double, y: Double, key: String)]
+    }
+
     /// Per engine (treatment) and context: the slope of the client's peak RSS against concurrency over all cells,
-    /// in KiB per in-flight request, with a 95% bootstrap interval over cells.
-    static func memorySlope(_ view: AnswerView) -> Output {
-        var output = Output()
-        var rows: [[String]] = []
+    /// in KiB per in-flight request, with a 95% bootstrap interval over cells; and the names measured at one
+    /// concurrency only, which have no slope.
+    static func memorySlopes(_ view: AnswerView) -> (slopes: [MemorySlope], single: [String]) {
+        var slopes: [MemorySlope] = []
         var single: [String] = []
         for context in view.contexts {
             var treatments: [String] = []
@@ -65,37 +76,69 @@ extension Analyses {
                         cells.append((Double(cell.cell.concurrency), rss / 1024, cell.cell.cellKey))
                     }
                 }
+                let name = [treatment, context].filter { !$0.isEmpty }.joined(separator: ", ")
                 guard Set(cells.map(\.x)).count >= 2, let slope = slope(cells.map { ($0.x, $0.y) }) else {
-                    single.append([treatment, context].filter { !$0.isEmpty }.joined(separator: ", "))
+                    single.append(name)
                     continue
                 }
                 var estimate = Estimate.exact(slope)
+                var draws: [Double] = []
                 if cells.count >= 10 {
                     var generator = SplitMix64(seed: ModelBuilder.seed(for: cells.map(\.key), salt: "memory-slope"))
-                    var slopes: [Double] = []
                     for _ in 0..<2000 {
                         let draw = cells.indices.map { _ in cells[Int(generator.next() % UInt64(cells.count))] }
-                        if let value = Self.slope(draw.map { ($0.x, $0.y) }) { slopes.append(value) }
+                        if let value = Self.slope(draw.map { ($0.x, $0.y) }) { draws.append(value) }
                     }
-                    slopes.sort()
-                    if !slopes.isEmpty {
+                    let sorted = draws.sorted()
+                    if !sorted.isEmpty {
                         estimate = Estimate(
-                            median: slope, low: Statistics.quantile(sorted: slopes, 0.025),
-                            high: Statistics.quantile(sorted: slopes, 0.975), samples: [slope])
+                            median: slope, low: Statistics.quantile(sorted: sorted, 0.025),
+                            high: Statistics.quantile(sorted: sorted, 0.975), samples: [slope])
                     }
                 }
-                let low = cells.min { $0.x < $1.x }!
-                let high = cells.max { $0.x < $1.x }!
-                let name = [treatment, context].filter { !$0.isEmpty }.joined(separator: ", ")
-                rows.append([
-                    Markdown.escape(name), Format.estimate(estimate, Format.significant), "\(cells.count)",
-                    "\(Format.significant(low.y / 1024)) MiB at \(Int(low.x)) to \(Format.significant(high.y / 1024)) MiB at \(Int(high.x))",
-                ])
-                output.findings.append(
-                    "\(Markdown.escape(name)): \(Format.estimate(estimate, Format.significant)) KiB of client memory per "
-                        + "in-flight request (least-squares slope of peak RSS against concurrency over \(cells.count) "
-                        + "cells).")
+                slopes.append(MemorySlope(name: name, estimate: estimate, draws: draws, cells: cells))
             }
+        }
+        return (slopes, single)
+    }
+
+    /// The index's headline row of a memory experiment: the engine with the smallest slope against the one with the
+    /// largest, as a ratio of slopes with a 95% interval from the two bootstraps' draws taken in pairs.
+    static func memorySlopeHeadline(_ view: AnswerView, link: String) -> [String]? {
+        let slopes = memorySlopes(view).slopes.sorted { $0.estimate.median < $1.estimate.median }
+        guard let best = slopes.first, let worst = slopes.last, slopes.count >= 2 else { return nil }
+        var ratio = Estimate.exact(best.estimate.median / worst.estimate.median)
+        let pairs = zip(best.draws, worst.draws).map { $0 / $1 }.filter(\.isFinite).sorted()
+        if !pairs.isEmpty {
+            ratio = Estimate(
+                median: ratio.median, low: Statistics.quantile(sorted: pairs, 0.025),
+                high: Statistics.quantile(sorted: pairs, 0.975), samples: [ratio.median])
+        }
+        return [
+            link, "KiB per in-flight request (slope of peak RSS)", "every concurrency measured",
+            Markdown.escape(best.name) + " " + Format.estimate(best.estimate, Format.significant),
+            Markdown.escape(worst.name) + " " + Format.estimate(worst.estimate, Format.significant),
+            Format.estimate(ratio, Format.times) + " (95% bootstrap over cells; no rank test)",
+        ]
+    }
+
+    /// The memory-slope analysis: a finding per engine and the page's section.
+    static func memorySlope(_ view: AnswerView) -> Output {
+        var output = Output()
+        let (slopes, single) = memorySlopes(view)
+        let rows = slopes.map { slope -> [String] in
+            let low = slope.cells.min { $0.x < $1.x }!
+            let high = slope.cells.max { $0.x < $1.x }!
+            return [
+                Markdown.escape(slope.name), Format.estimate(slope.estimate, Format.significant),
+                "\(slope.cells.count)",
+                "\(Format.significant(low.y / 1024)) MiB at \(Int(low.x)) to \(Format.significant(high.y / 1024)) MiB at \(Int(high.x))",
+            ]
+        }
+        output.findings = slopes.map { slope in
+            "\(Markdown.escape(slope.name)): \(Format.estimate(slope.estimate, Format.significant)) KiB of client "
+                + "memory per in-flight request (least-squares slope of peak RSS against concurrency over "
+                + "\(slope.cells.count) cells)."
         }
         var section = "## Memory per in-flight request\n\n"
         section += "The least-squares slope of each cell's peak resident memory against its concurrency, per engine, "

@@ -170,7 +170,11 @@ extension String {
 extension AnswerFindings {
     /// The index headline rows of an experiment, by its first answer metric: per context, the best treatment at
     /// the headline `by` value against the baseline (or the worst).
+    /// A memory experiment's headline is its answer, the slope of memory against concurrency.
     static func headlineRows(_ view: AnswerView, link: String) -> [[String]] {
+        if view.answer.analyses.contains("memory-slope"), let row = Analyses.memorySlopeHeadline(view, link: link) {
+            return [row]
+        }
         guard let metric = view.answer.metrics.first.flatMap(Metric.named) else { return [] }
         var rows: [[String]] = []
         for context in view.contexts {

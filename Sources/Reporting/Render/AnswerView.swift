@@ -94,10 +94,8 @@ struct AnswerView {
             ModelBuilder.seed(for: other.cellKeys, salt: "answer-base-" + metric.id))
         let ratio = Statistics.bootstrapRatio(mine.samples, theirs.samples, seed: seed, resamples: resamples)
         let p = Statistics.mannWhitneyP(mine.samples, theirs.samples)
-        // Significant when the rank test rejects and the ratio's interval agrees, never when they contradict.
-        let excludesOne = ratio.low > 1 || ratio.high < 1
         return Comparison(
-            ratio: ratio, pValue: p, significant: p < 0.05 && excludesOne,
+            ratio: ratio, pValue: p,
             counts: [mine.samples.count, theirs.samples.count],
             baselineConcurrency: other.concurrency, baselineThroughput: theirs.median)
     }
@@ -109,11 +107,11 @@ struct AnswerView {
         if Statistics.smallestPossibleP(counts[0], counts[1]) >= 0.05 {
             text += " (~: \(counts[0]) vs \(counts[1]) repetitions are too few to test)"
         } else if comparison.significant {
-            text += " (Mann-Whitney p = \(Format.fixed(comparison.pValue, 3)))"
+            text += " (Mann-Whitney \(Format.pValue(comparison.pValue)))"
         } else if comparison.pValue < 0.05 {
-            text += " (~: the interval includes 1×, although Mann-Whitney p = \(Format.fixed(comparison.pValue, 3)))"
+            text += " (~: the interval includes 1×, although Mann-Whitney \(Format.pValue(comparison.pValue)))"
         } else {
-            text += " (~: not significant, Mann-Whitney p = \(Format.fixed(comparison.pValue, 3)))"
+            text += " (~: not significant, Mann-Whitney \(Format.pValue(comparison.pValue)))"
         }
         return text
     }

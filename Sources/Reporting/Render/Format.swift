@@ -43,6 +43,11 @@ package enum Format {
         return fixed(fraction * 100, 1) + "%"
     }
 
+    /// A p-value with three decimals, or "p < 0.001" where three decimals would print 0.000.
+    static func pValue(_ p: Double) -> String {
+        p < 0.0005 ? "p < 0.001" : "p = " + fixed(p, 3)
+    }
+
     /// What the median interval of n repetitions is and how often such an interval holds the true median:
     /// "the range of the runs, coverage 93.8%" or "the 2nd to the 8th smallest run, coverage 96.1%".
     static func medianInterval(repetitions n: Int) -> String {

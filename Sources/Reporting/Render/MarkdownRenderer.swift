@@ -227,8 +227,9 @@ struct MarkdownRenderer {
             out += "Efficiency (closed loops only): throughput over the Little's-law bound, concurrency / mean "
             out += "server service time. "
         }
-        out += "Client CPU per request: user + system CPU of the client over the cell, per logical request it "
-        out += "ran (warm-up included, as the CPU is measured over the whole cell); server CPU per request: the "
+        out += "Client CPU per request: user + system CPU of the client's process from the start of the measured "
+        out += "phase to the end of the run, per measured logical request (its start-up and warm-up left out, its "
+        out += "drain and shutdown in); server CPU per request: the "
         out += "mock server's user + system CPU over the cell per request it served, warm-up included. "
         out += "RSS is the client's. Medians over repetitions.\n"
         let speed = MachineSpeed.section(experiment, axes: axes)

@@ -1,0 +1,85 @@
+import AsyncPatterns
+import Foundation
+import LabStore
+import Testing
+
+@testable import Reporting
+
+/// The `memory-slope` analysis and its index headline, on a constructed database: `threaded` grows 40 KiB and
+/// `async` 10 KiB of peak RSS per in-flight request over a 40 MiB base, at concurrency 1, 64 and 256, four
+/// repetitions each, with a few KiB of noise that leaves the slopes almost exact.
+@Suite("Memory per in-flight request")
+struct MemorySlopeTests {
+    static let kibPerRequest = ["threaded": 40.0, "async": 10.0]
+
+    static func experiment() throws -> ExperimentModel {
+        let folder = try TestSupport.temporaryFolder("memory-slope")
+        defer { TestSupport.cleanUp(folder) }
+        let path = folder.appendingPathComponent("lab.sqlite").path
+        let store = try LabStore.openForWriting(path: path)
+        let spec = """
+            {"name":"memory","question":"How much memory per in-flight request?","engines":["threaded","async"],
+            "axes":{"concurrency":[1,64,256]},"requests":10,"repetitions":4,"seed":1,
+            "answer":{"metrics":["peak_rss_mib"],"compare":"engine","by":"concurrency","analyses":["memory-slope"]}}
+            """
+        let runID = try store.insertRun(
+            RunRecord(
+                experiment: "memory", status: .running, startedAt: "2026-01-01T00:00:00Z", masterSeed: 1,
+                specPath: "experiments/memory.json", specText: spec, specSHA256: "0", commandLine: "test",
+                gitCommit: "0000000000000000000000000000000000000000", gitDirty: false, swiftVersion: "6",
+                os: "Linux", kernel: "0", cpuModel: "CPU", cores: 2, memoryBytes: 1 << 30, target: "mock"))
+        for (engine, slope) in kibPerRequest.sorted(by: { $0.key < $1.key }) {
+            for concurrency in [1, 64, 256] {
+                for repetition in 0..<4 {
+                    var cell = CellRecord(
+                        cellKey: "\(engine)-\(concurrency)-\(repetition)", runID: runID, experiment: "memory",
+                        engine: engine, concurrency: concurrency, repetition: repetition,
+                        params: #"{"concurrency":\#(concurrency),"engine":"\#(engine)"}"#, seed: 1, status: .running,
+                        plannedRequests: 1, warmupRequests: 0, startedAt: "2026-01-01T00:00:00Z")
+                    cell.id = try store.insertCell(cell)
+                    try store.insertSamples(
+                        [
+                            AttemptSample(
+                                requestID: 0, attempt: 1, intendedNs: 0, startNs: 0, endNs: 1_000_000, status: 200,
+                                errorClass: .ok, bytes: 1, isFinal: true, isWarmup: false)
+                        ], cellID: cell.id)
+                    let kib = 40 * 1024 + slope * Double(concurrency) + Double(repetition % 2 == 0 ? 2 : -2)
+                    cell.client = ResourceFigures(
+                        cpuUserSeconds: 0, cpuSysSeconds: 0, peakRSSBytes: Int64(kib * 1024), voluntarySwitches: 0,
+                        involuntarySwitches: 0)
+                    cell.status = .complete
+                    cell.elapsedNs = 1_000_000
+                    try store.completeCell(cell)
+                }
+            }
+        }
+        try store.finishRun(id: runID, status: .complete, endedAt: "2026-01-01T00:01:00Z")
+        let model = try ModelBuilder.build(store: try LabStore.openForReading(path: path), bootstrapResamples: 200)
+        return try #require(model.experiments.first)
+    }
+
+    @Test("each engine's slope is its KiB per in-flight request, with a bootstrap interval around it")
+    func slopes() throws {
+        let experiment = try Self.experiment()
+        let slopes = Analyses.memorySlopes(AnswerView(experiment: experiment, answer: experiment.answer)).slopes
+        #expect(slopes.map(\.name).sorted() == ["async", "threaded"])
+        for slope in slopes {
+            let expected = try #require(Self.kibPerRequest[slope.name])
+            #expect(abs(slope.estimate.median - expected) < 0.1, "\(slope.name): \(slope.estimate.median)")
+            #expect(slope.estimate.low <= slope.estimate.median && slope.estimate.median <= slope.estimate.high)
+            #expect(slope.estimate.high - slope.estimate.low < 0.5 && slope.draws.count == 2000)
+        }
+    }
+
+    @Test("the index headline is the slope, the smallest against the largest, not the RSS at one concurrency")
+    func headline() throws {
+        let experiment = try Self.experiment()
+        let rows = AnswerFindings.headlineRows(
+            AnswerView(experiment: experiment, answer: experiment.answer), link: "[memory](memory/README.md)")
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        #expect(row[1] == "KiB per in-flight request (slope of peak RSS)")
+        #expect(row[3].hasPrefix("async 10.0 [") && row[4].hasPrefix("threaded 40.0 ["), "\(row)")
+        #expect(row[5].hasPrefix("0.25× ["), "\(row[5])")
+    }
+}
