@@ -97,17 +97,37 @@ struct SimulationReportTests {
         let full = try #require(Self.row(section, startingWith: "| server calls | 4 | full |"))
         #expect(full[3] == "80")
         #expect(full[4].hasPrefix("52 ["))
-        #expect(full[5] == "no")
+        #expect(full[5] == "no (+28, +53.8%)")
         #expect(Self.row(section, startingWith: "| server calls | 8 |") == nil)
 
         let finding = try #require(SimulationComparison.finding(experiment))
         #expect(finding.contains("in 1 of 2 comparisons the live interval contains the simulated median"))
         #expect(finding.contains("server calls at concurrency 4, backoff full (sim 80 against async 52 ["))
         #expect(finding.contains("+28, +53.8%"))
+        #expect(!finding.contains("more the simulated median is within"), "no comparison is merely near")
         #expect(section.contains("the same server seed, so the fault decisions are the same per (request id, attempt)"))
         #expect(section.contains("a possible cause is what the model leaves out"))
         #expect(section.contains("the network and the client's own time per request (the simulation adds only"))
         #expect(section.contains("2 simulated points have no live counterpart"))
+    }
+
+    @Test("a simulated median within 5% of the live one agrees even where the live interval excludes it")
+    func equivalenceMargin() throws {
+        let experiment = try Self.experiment()
+        var row = try #require(SimulationComparison.rows(experiment).first)
+        let tight = SimulationComparison.Live(
+            engine: "async", estimate: Estimate(median: 100, low: 99.9, high: 100.1, samples: []))
+        row.simEstimate = Estimate(median: 103, low: 103, high: 103, samples: [])
+        #expect(!tight.contains(103) && tight.isNear(103) && tight.agrees(103))
+        #expect(SimulationComparison.agreementText(row, tight) == "no, within 5%")
+        #expect(!tight.agrees(106))
+        row.simEstimate = Estimate(median: 106, low: 106, high: 106, samples: [])
+        #expect(SimulationComparison.agreementText(row, tight) == "no (+6, +6.00%)")
+        #expect(
+            SimulationComparison.agreementText(
+                row,
+                SimulationComparison.Live(
+                    engine: "async", estimate: Estimate(median: 100, low: 90, high: 110, samples: []))) == "yes")
     }
 
     @Test(.timeLimit(.minutes(1)))

@@ -19,7 +19,22 @@ enum SimulationComparison {
         func contains(_ value: Double) -> Bool {
             estimate.low <= value && value <= estimate.high
         }
+
+        /// Whether `value` lies within `SimulationComparison.margin` of the live median, relative to it.
+        func isNear(_ value: Double) -> Bool {
+            estimate.median != 0 && abs(value - estimate.median) <= margin * abs(estimate.median)
+        }
+
+        /// Whether the live figure agrees with the simulated `value`: its interval contains it, or it is within the
+        /// margin (an interval of near-identical runs can exclude a difference too small to matter).
+        func agrees(_ value: Double) -> Bool { contains(value) || isNear(value) }
     }
+
+    /// The equivalence margin: a simulated median within this share of the live median agrees with it even where
+    /// the live interval is narrower still.
+    static let margin = 0.05
+    /// "5%".
+    static var marginText: String { Format.fixed(margin * 100, 0) + "%" }
 
     /// One metric at one point measured by both the simulation and at least one live engine.
     struct Row {
@@ -82,6 +97,15 @@ enum SimulationComparison {
         return text
     }
 
+    /// A table cell: "yes" when the live interval contains the simulated median, "no, within 5%" when it is near,
+    /// else "no (gap)".
+    static func agreementText(_ row: Row, _ live: Live) -> String {
+        let value = row.simEstimate.median
+        if live.contains(value) { return "yes" }
+        if live.isNear(value) { return "no, within \(marginText)" }
+        return "no (\(gapText(row, live)))"
+    }
+
     /// The findings sentence: how many comparisons agree, and each disagreement with its gap; nil without rows.
     /// `brief`: the page's findings list, which names the largest gap only and points to the section.
     static func finding(_ experiment: ExperimentModel, brief: Bool = false) -> String? {
@@ -89,19 +113,26 @@ enum SimulationComparison {
         guard !rows.isEmpty else { return nil }
         let axes = experiment.varyingAxes
         let comparisons = rows.flatMap { row in row.live.map { (row, $0) } }
-        var disagreeing = comparisons.filter { !$0.1.contains($0.0.simEstimate.median) }
-        var sentence = "**Simulation vs live**: in \(comparisons.count - disagreeing.count) of \(comparisons.count) "
+        let contained = comparisons.filter { $0.1.contains($0.0.simEstimate.median) }.count
+        var disagreeing = comparisons.filter { !$0.1.agrees($0.0.simEstimate.median) }
+        let near = comparisons.count - contained - disagreeing.count
+        var sentence = "**Simulation vs live**: in \(contained) of \(comparisons.count) "
         sentence += "comparisons the live interval contains the simulated median"
+        if near > 0 {
+            sentence += ", and in \(near) more the simulated median is within \(marginText) of the live "
+            sentence += "one though outside its interval"
+        }
         if disagreeing.isEmpty { return sentence + "." }
         func relativeGap(_ item: (Row, Live)) -> Double {
             let live = item.1.estimate.median
             return live == 0 ? .infinity : abs(item.0.simEstimate.median - live) / abs(live)
         }
         if brief {
-            sentence += "; of the \(disagreeing.count) that disagree (see Simulation vs live), the largest gap is "
+            sentence +=
+                "; of the \(disagreeing.count) that differ by more (see Simulation vs live), the largest gap is "
             disagreeing = [disagreeing.max { relativeGap($0) < relativeGap($1) }!]
         } else {
-            sentence += "; it does not for "
+            sentence += "; they differ by more for "
         }
         sentence +=
             disagreeing.map { row, live in
@@ -126,7 +157,8 @@ enum SimulationComparison {
         out += "parameters and the same server seed, so the fault decisions are the same per (request id, attempt). "
         out += "Its times are virtual. Per point measured both ways, each of the question's metrics: the simulated "
         out += "median over repetitions with its interval (or range), each live engine's, and whether the live "
-        out += "interval contains the simulated median.\n\n"
+        out += "interval contains the simulated median: yes; no, but within \(marginText) of the live "
+        out += "median (an equivalence margin, for intervals of near-identical runs); or no, with the gap.\n\n"
         var table: [[String]] = []
         for row in rows {
             var cells = [Markdown.escape(row.metric.header)]
@@ -135,7 +167,7 @@ enum SimulationComparison {
             for engine in liveEngines {
                 if let live = row.live.first(where: { $0.engine == engine }) {
                     cells.append(Format.estimate(live.estimate, row.metric.format))
-                    cells.append(live.contains(row.simEstimate.median) ? "yes" : "no")
+                    cells.append(agreementText(row, live))
                 } else {
                     cells += ["n/a", "n/a"]
                 }
@@ -149,7 +181,7 @@ enum SimulationComparison {
             }
         out += Markdown.table(header: header, alignRight: header.map { $0 != "metric" }, rows: table)
         if let finding = finding(experiment) { out += "\n" + finding + "\n" }
-        if rows.contains(where: { row in row.live.contains { !$0.contains(row.simEstimate.median) } }) {
+        if rows.contains(where: { row in row.live.contains { !$0.agrees(row.simEstimate.median) } }) {
             out += "\nWhere they disagree, a possible cause is what the model leaves out and the live run carries: "
             out += "the network and the client's own time per request (the simulation adds only the round trip its "
             out += "spec sets, often none), connection set-up, kernel time, and scheduling delay (the live machine "
