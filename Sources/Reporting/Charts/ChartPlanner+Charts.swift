@@ -151,11 +151,37 @@ extension ChartPlanner {
             caption += " \(item.metric.title.capitalizedFirst) is not drawn: it was \(item.value) at every point, "
             caption += "whatever the \(treatment), a flat line (see the tables)."
         }
-        return metricChart(
+        var chart = metricChart(
             experiment, name: name,
             title: "\(experiment.name): \(what) " + (x == treatment ? "per \(treatment)" : "vs \(x) per \(treatment)"),
             heading: "\(what.prefix(1).uppercased() + what.dropFirst()) per \(treatment)",
             caption: caption, metrics: metrics, axis: x, groups: lineGroups, lines: treatment)
+        if experiment.answer.analyses.contains("sre-client-throttling"), x == treatment {
+            chart = withBookRatios(chart, experiment, axis: x)
+        }
+        return chart
+    }
+
+    /// The SRE book's K − 1 rejected per accepted, as grey open diamonds beside each throttle's measured point in the
+    /// backend-ratio panel, so the comparison the page makes can be seen.
+    static func withBookRatios(_ chart: Chart, _ experiment: ExperimentModel, axis: String) -> Chart {
+        guard let categories = categoryIndex(experiment, axis: axis),
+            let index = chart.panels.firstIndex(where: {
+                $0.title == PlotMetric.catalogue("backend_rejected_per_accepted")?.title
+            })
+        else { return chart }
+        let points = categories.compactMap { value, x -> (x: Double, y: Double, low: Double, high: Double)? in
+            guard case .string(let name)? = JSONValue.parse(value), name.hasPrefix("k:"),
+                let k = Double(name.dropFirst(2))
+            else { return nil }
+            return (Double(x), k - 1, k - 1, k - 1)
+        }.sorted { $0.x < $1.x }
+        guard !points.isEmpty else { return chart }
+        var chart = chart
+        chart.panels[index].series.append(
+            ChartSeries(title: "SRE book: K − 1", style: .errorPoints, color: "#666666", pointType: 12, points: points))
+        chart.caption += " Grey diamonds: the SRE book's K − 1 rejected per accepted, for each K."
+        return chart
     }
 
     /// Client peak RSS and CPU per request against concurrency (log x; CPU on a log y axis).
@@ -164,7 +190,8 @@ extension ChartPlanner {
             experiment, name: "resources", title: "\(experiment.name): client memory and CPU vs concurrency",
             heading: "Memory and CPU vs concurrency",
             caption: "Left: the client's peak resident memory (the axis starts near the lowest value, not at 0). "
-                + "Right: the client's CPU time (user + system) over the cell divided by its logical requests."
+                + "Right: the client's CPU time (user + system) from the start of the measured phase to the end "
+                + "of the run, divided by its measured logical requests (start-up and warm-up left out)."
                 + (experiment.points.contains(where: \.isSimulated)
                     ? " Live cells only: the simulation (engine sim) has no process to measure." : ""),
             metrics: [.peakRSS, .cpuPerRequest], axis: ParameterName.concurrency.rawValue,
