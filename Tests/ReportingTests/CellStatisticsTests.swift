@@ -72,6 +72,26 @@ struct CellStatisticsTests {
         #expect(stats.efficiency == nil)
     }
 
+    @Test("the p99 of sent requests leaves out the requests the client rejected itself; those attempts were not sent")
+    func sentLatencyLeavesOutLocalRejections() {
+        var stats = CellStatistics(cell: cell())
+        var pending: [Int64: (intended: Int64, start: Int64)] = [:]
+        // 50 served in 10 ms, 50 that waited 100 ms for a permit and timed out without being sent.
+        for id in Int64(0)..<100 {
+            let served = id % 2 == 0
+            stats.add(
+                sample(
+                    id, 1, intended: id * 1_000_000, start: id * 1_000_000,
+                    end: id * 1_000_000 + (served ? 10_000_000 : 100_000_000), served ? .ok : .limiterTimeout),
+                firstAttempts: &pending)
+        }
+        stats.finishPercentiles()
+        #expect(stats.attempts == 100 && stats.attemptsSent == 50)
+        #expect(abs(stats.p99Ns - 100_000_000) < 200_000, "all requests: the timeouts set the p99")
+        #expect(abs(stats.sentP99Ns - 10_000_000) < 20_000, "sent requests only: \(stats.sentP99Ns)")
+        #expect(abs(Metric.named("p99_sent_ms")!.value(stats, [])! - 10) < 0.02)
+    }
+
     @Test("client CPU per request: the measured phase's CPU over measured requests, else the cell's over all")
     func clientCPUPerRequest() {
         var record = cell()

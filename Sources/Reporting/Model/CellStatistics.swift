@@ -78,6 +78,9 @@ struct CellStatistics: Sendable {
     var uncorrectedLatency = LatencyHistogram.latency()
     /// Per-attempt latency from send to end, ns.
     var attemptLatency = LatencyHistogram.latency()
+    /// Logical-request latency, as `latency`, of the requests the client did not reject itself (their final outcome
+    /// is not one of `localRejections`), ns.
+    var sentLatency = LatencyHistogram.latency()
     /// Final outcomes by error class label.
     var finalClasses: [String: Int] = [:]
     /// Samples read, warm-up included.
@@ -95,6 +98,8 @@ struct CellStatistics: Sendable {
     /// Per-cell latency percentiles, ns, kept when the histograms are released.
     var p50Ns = Double.nan
     var p99Ns = Double.nan
+    /// p99 of `sentLatency`, ns.
+    var sentP99Ns = Double.nan
     /// Sum over measured attempts of the time each was in flight (start to end), ns.
     var attemptBusyNs = 0.0
     /// The most measured attempts in flight at once (client side); computed by `load(from:)`.
@@ -115,6 +120,7 @@ struct CellStatistics: Sendable {
         latency = .latency()
         uncorrectedLatency = .latency()
         attemptLatency = .latency()
+        sentLatency = .latency()
     }
 
     /// Reads the cell's samples from the store.
@@ -123,12 +129,18 @@ struct CellStatistics: Sendable {
         try store.forEachSample(cellID: cell.id) { sample in
             self.add(sample, firstAttempts: &firstAttempt)
         }
+        finishPercentiles()
+        finishInFlight()
+    }
+
+    /// Keeps the per-cell percentiles of the latency histograms.
+    mutating func finishPercentiles() {
         if latency.totalCount > 0 {
             let values = latency.values(atPercentiles: [50, 99])
             p50Ns = Double(values[0])
             p99Ns = Double(values[1])
         }
-        finishInFlight()
+        if sentLatency.totalCount > 0 { sentP99Ns = Double(sentLatency.values(atPercentiles: [99])[0]) }
     }
 
     /// Computes the client's peak in flight from the intervals collected by `add` and releases them.
@@ -156,16 +168,12 @@ struct CellStatistics: Sendable {
             if sample.startNs < firstSendNs { firstSendNs = sample.startNs }
             if sample.startNs > lastSendNs { lastSendNs = sample.startNs }
         }
-        switch sample.errorClass {
-        case .circuitOpen, .budgetExhausted, .throttled: break
-        default: attemptsSent += 1
-        }
         if sample.intendedNs < firstIntendedNs { firstIntendedNs = sample.intendedNs }
         if sample.endNs > lastEndNs { lastEndNs = sample.endNs }
-        let sent =
-            sample.errorClass != .circuitOpen && sample.errorClass != .budgetExhausted
-            && sample.errorClass != .throttled
-        if sent { attemptLatency.record(UInt64(clamping: Swift.max(0, sample.latencyNs))) }
+        if !Self.unsentAttempts.contains(sample.errorClass) {
+            attemptsSent += 1
+            attemptLatency.record(UInt64(clamping: Swift.max(0, sample.latencyNs)))
+        }
         var origin = (intended: sample.intendedNs, start: sample.startNs)
         if sample.attempt > 1 || !sample.isFinal {
             if let first = firstAttempts[sample.requestID] {
@@ -185,6 +193,9 @@ struct CellStatistics: Sendable {
         }
         finalClasses[sample.errorClass.rawValue, default: 0] += 1
         latency.record(UInt64(clamping: Swift.max(0, sample.endNs - origin.intended)))
+        if !Self.localRejections.contains(sample.errorClass) {
+            sentLatency.record(UInt64(clamping: Swift.max(0, sample.endNs - origin.intended)))
+        }
         uncorrectedLatency.record(UInt64(clamping: Swift.max(0, sample.endNs - origin.start)))
     }
 
@@ -229,6 +240,9 @@ struct CellStatistics: Sendable {
     /// The final outcomes of requests rejected on the client without being sent: breaker open, throttled, limiter
     /// timeout.
     static let localRejections: [ErrorClass] = [.circuitOpen, .throttled, .limiterTimeout]
+
+    /// Attempts that ended on the client without being sent: the local rejections and a retry the budget refused.
+    static let unsentAttempts: [ErrorClass] = localRejections + [.budgetExhausted]
 
     /// Final outcomes rejected on the client without being sent: breaker open, throttled, limiter timeout.
     var rejectedLocally: Int {

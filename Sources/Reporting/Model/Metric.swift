@@ -75,6 +75,15 @@ extension Metric {
                 cell, _ in cell.p99Ns / 1e6
             })
         list.append(
+            Metric(
+                id: "p99_sent_ms", label: "p99 latency of sent requests", unit: "ms", better: .lower,
+                style: .significant
+            ) {
+                // The requests the client rejected itself (breaker open, throttled, limiter timeout) end after the
+                // time it took to reject them: left out, so this is the latency of the requests that were served.
+                cell, _ in cell.sentP99Ns / 1e6
+            })
+        list.append(
             Metric(id: "completion_s", label: "completion time", unit: "s", better: .lower, style: .significant) {
                 // The time until every client's work is done: undefined while some request gave up unfinished
                 // (a cell whose clients hit the attempt limit never finished its work, however early it stopped).

@@ -59,7 +59,10 @@ enum Analyses {
         var section = "## Against the AWS study\n\n"
         section += "Marc Brooker, \"Exponential Backoff And Jitter\", AWS Architecture Blog, 2015, simulated clients "
         section += "contending for one optimistically locked item and compared backoff strategies by the calls they "
-        section += "make (work) and the time until every client succeeds. Its conclusions, paraphrased as claims, "
+        section += "make (work) and the time until every client succeeds. Its conclusions (no jitter is the clear "
+        section += "loser; of the jittered strategies, equal jitter does slightly more work than full jitter and "
+        section += "takes much longer; full jitter does less work than decorrelated jitter but takes slightly "
+        section += "longer), one claim per row, "
         section += "against ours at the largest client count measured; ratios are of medians over repetitions, with "
         section += "a 95% percentile-bootstrap interval (a range with fewer than \(Estimate.minimumForInterval) "
         section += "repetitions). A claim agrees when the whole interval lies on its side of 1.\n\n"
@@ -87,24 +90,8 @@ enum Analyses {
                 jittered.map { show("exponential", $0, time) }.joined(separator: "; "),
                 all(jittered.map { direction(ratio("exponential", $0, time), above: true) }).rawValue,
             ])
-            let fullEqual = ratio("full", "equal", calls)
-            var same: Verdict = .untestable
-            if let fullEqual, fullEqual.counts.min() ?? 0 < 2 {
-                same = .inconclusive
-            } else if let r = fullEqual?.ratio {
-                same = (r.low <= 1 && r.high >= 1) || abs(r.median - 1) <= 0.1 ? .agrees : .disagrees
-            }
             rows.append([
-                "Full and equal jitter make about the same number of calls (within 10%, or no difference shown)",
-                show("full", "equal", calls), same.rawValue,
-            ])
-            rows.append([
-                "Decorrelated jitter makes more calls than full and equal jitter",
-                ["full", "equal"].map { show("decorrelated", $0, calls) }.joined(separator: "; "),
-                all(["full", "equal"].map { direction(ratio("decorrelated", $0, calls), above: true) }).rawValue,
-            ])
-            rows.append([
-                "Equal jitter makes more calls than full jitter and takes much longer",
+                "Equal jitter makes slightly more calls than full jitter and takes much longer",
                 show("equal", "full", calls) + "; " + show("equal", "full", time),
                 all([
                     direction(ratio("equal", "full", calls), above: true),

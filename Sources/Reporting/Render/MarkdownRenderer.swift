@@ -220,7 +220,8 @@ struct MarkdownRenderer {
             header: ["engine"] + axes.map(Markdown.escape) + header,
             alignRight: [false] + axes.map { _ in true } + header.map { $0 != "final outcomes" }, rows: rows)
         out += "\nError rate: 1 − successes / final outcomes. Attempts/request: attempts actually sent (not "
-        out += "rejected by a breaker, budget or throttle) per logical request. Amplification: requests the server "
+        out +=
+            "rejected by a breaker, budget, throttle or limiter) per logical request. Amplification: requests the server "
         out += "counted per logical request, warm-up included on both sides. Server connections: TCP connections "
         out += "the mock server accepted over the cell, warm-up included. "
         if showEfficiency {
