@@ -251,16 +251,16 @@ import Testing
         try SyntheticLab.write(
             path: database,
             SyntheticLab.Configuration(
-                name: "limit", engines: ["sync", "async"], concurrencies: [4], requests: 40, warmup: 2,
+                name: "limit", engines: ["sync", "async"], concurrencies: [4, 8], requests: 40, warmup: 2,
                 repetitions: 2, seed: 5))
         let store = try LabStore.openForWriting(path: database)
         let engineCells = try store.cells().filter { $0.engine == "async" }
-        #expect(engineCells.count == 2)
+        #expect(engineCells.count == 4)
         for cell in engineCells {
             var wrk = cell
             wrk.id = 0
             wrk.engine = "wrk"
-            wrk.cellKey = "wrk-\(cell.repetition)"
+            wrk.cellKey = "wrk-\(cell.concurrency)-\(cell.repetition)"
             wrk.params = cell.params.replacingOccurrences(of: #""engine":"async""#, with: #""engine":"wrk""#)
             wrk.plannedRequests = 0
             wrk.warmupRequests = 0
@@ -292,7 +292,12 @@ import Testing
         #expect(Double(fields[7]) == 40_500)
         // The ratio is paired by repetition: engine rep r / wrk rep r.
         let stats = try LabStore.openForReading(path: database).cells().filter { $0.engine == "async" }
-        #expect(stats.count == 2)
+        #expect(stats.count == 4)
         #expect(page.contains("| async"))
+        // The throughput chart against concurrency draws wrk's line beside the engines'.
+        let script = try String(contentsOfFile: out + "/limit/throughput.gp", encoding: .utf8)
+        #expect(script.contains("title 'wrk (reference)'"))
+        let data = try String(contentsOfFile: out + "/limit/throughput.dat", encoding: .utf8)
+        #expect(data.contains("4 40500 40000 41000"), "wrk's median and range at concurrency 4")
     }
 }

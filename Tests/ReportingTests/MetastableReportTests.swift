@@ -278,6 +278,29 @@ struct MetastableReportTests {
         #expect(ChartPlanner.goodputChart(other) == nil)
     }
 
+    /// The treatment chart puts the treatments, named as the tables name them, on one categorical axis, one series
+    /// per engine, instead of joining unrelated treatments that happen to share the budget, breaker and throttle.
+    @Test(.timeLimit(.minutes(1)))
+    func treatmentChartHasTheTreatmentsOnItsAxis() throws {
+        let experiment = try Self.experiment()
+        let chart = try #require(ChartPlanner.charts(for: experiment).first { $0.name == "treatment" })
+        #expect(!ChartPlanner.charts(for: experiment).contains { $0.name == "backoff" })
+        // Recovery time is 1.2 s wherever it is defined here, a flat line, so it is left out.
+        #expect(chart.panels.map(\.title) == ["goodput", "wasted work"])
+        for panel in chart.panels {
+            #expect(panel.categoricalX)
+            #expect(panel.xTics?.map(\.label) == ["no retries", "retries"])
+            #expect(panel.series.map(\.title) == ["async", "sim"])
+        }
+        // A plain spec keeps its own axes.
+        var other = experiment
+        other.spec.answer?.analyses = []
+        #expect(ChartPlanner.byPattern(other) == nil)
+        // Long treatment names break before each "+" on the axis.
+        #expect(GnuplotScript.quoteTic("retries + budget token:10") == "'retries'.\"\\n\".'+ budget token:10'")
+        #expect(GnuplotScript.quoteTic("no retries") == "'no retries'")
+    }
+
     /// The breaker timeline draws the injected error rate under the breaker's state only when the rate changed; a
     /// rate that stayed the same (metastable's trigger is a capacity drop, not errors) is named in the caption.
     @Test(.timeLimit(.minutes(1)))

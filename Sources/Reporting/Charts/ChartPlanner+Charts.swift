@@ -24,10 +24,39 @@ extension ChartPlanner {
                 ? " Where the recording pipeline dropped samples, requests whose samples were dropped are not counted "
                     + "here: such a point is the rate of stored samples, not of the requests the engine completed "
                     + "(the producer rate counts every one)." : "")
-        return metricChart(
+        let chart = metricChart(
             experiment, name: "throughput", title: "\(experiment.name): \(what) vs \(against)",
             heading: "\(what.prefix(1).uppercased() + what.dropFirst()) vs \(against)", caption: caption,
             metrics: metrics, axis: axis, groups: groups, lines: lines)
+        return axis == ParameterName.concurrency.rawValue ? withReference(chart, experiment) : chart
+    }
+
+    /// wrk's throughput, where the experiment ran it at one pooling setting, as a dashed black line in each
+    /// throughput panel against concurrency: the limit each engine's line can be read against.
+    static func withReference(_ chart: Chart, _ experiment: ExperimentModel) -> Chart {
+        let rows = ReferenceRatios.rows(experiment)
+        guard Set(rows.map(\.pooling)).count == 1 else { return chart }
+        var seen: Set<Int> = []
+        let points = rows.filter { seen.insert($0.concurrency).inserted }.map {
+            (
+                x: Double($0.concurrency), y: $0.wrkThroughput.median, low: $0.wrkThroughput.low,
+                high: $0.wrkThroughput.high
+            )
+        }.sorted { $0.x < $1.x }
+        guard !points.isEmpty else { return chart }
+        var chart = chart
+        for index in chart.panels.indices
+        where chart.panels[index].title == PlotMetric.throughput.title
+            || chart.panels[index].title.hasPrefix(PlotMetric.throughput.title + ":")
+        {
+            chart.panels[index].series.append(
+                ChartSeries(
+                    title: "wrk (reference)", style: .errorLines, color: "#000000", dash: 2, pointType: 1,
+                    points: points))
+        }
+        chart.caption += " The dashed black line is wrk, the reference load generator, at the same concurrency "
+        chart.caption += "against the same server from the same CPUs (median over its repetitions, with its interval)."
+        return chart
     }
 
     /// The hockey stick: p50 and p99 latency against the offered rate, one panel each.

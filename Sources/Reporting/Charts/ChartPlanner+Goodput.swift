@@ -71,6 +71,34 @@ extension ChartPlanner {
             caption: caption, panels: panels, size: (960, 120 + 340 * panels.count), rows: panels.count)
     }
 
+    /// The one categorical axis that stands for a metastable experiment's treatments.
+    static let patternAxis = "treatment"
+
+    /// A metastable experiment whose only varying axes are the pattern switches (backoff, budget, breaker,
+    /// throttle) as a copy with one categorical axis, `treatment`, valued as the page's tables name the treatments
+    /// ("no retries", "retries + breaker", ...) in their order, so that its treatment chart has one point per
+    /// treatment and engine instead of series that join unrelated treatments; nil for any other experiment.
+    static func byPattern(_ experiment: ExperimentModel) -> ExperimentModel? {
+        guard experiment.spec.answer?.analyses.contains("metastable-recovery") ?? false else { return nil }
+        let patterns = Set(Analyses.patternParameters.map(\.name.rawValue))
+        guard experiment.varyingAxes.allSatisfy({ patterns.contains($0) || !isVarying($0, in: experiment) }) else {
+            return nil
+        }
+        let labels = experiment.points.map { Analyses.patternLabel($0.params, in: experiment) }
+        var ranks: [String: [Int]] = [:]
+        for (point, label) in zip(experiment.points, labels) { ranks[label] = Analyses.patternOrder(point.params) }
+        let ordered = ranks.keys.sorted {
+            ranks[$0]! == ranks[$1]! ? $0 < $1 : ranks[$0]!.lexicographicallyPrecedes(ranks[$1]!)
+        }
+        var copy = experiment
+        for index in copy.points.indices { copy.points[index].coordinates = [(patternAxis, .string(labels[index]))] }
+        copy.varyingAxes = [patternAxis]
+        copy.spec.axes = [(patternAxis, ordered.map { .string($0) })]
+        copy.spec.answer?.compare = patternAxis
+        copy.spec.answer?.baseline = nil
+        return copy
+    }
+
     /// The server's trigger phase (seconds since the cell started) as a grey bracket from `low` up to `high`: up at
     /// its start, across its length, down at its end; titled with its times.
     static func triggerBracket(_ trigger: (start: Double, end: Double), from low: Double, to high: Double)

@@ -29,9 +29,16 @@ enum ChartPlanner {
             charts.append(errorRateChart(experiment, axis: ParameterName.errorRate.rawValue))
         }
         var treatmentNames: Set<String> = []
-        for treatment in treatmentAxes(experiment) {
-            if let chart = treatmentChart(experiment, treatment: treatment, x: x, taken: &treatmentNames) {
+        if let byPattern = byPattern(experiment) {
+            let axis = patternAxis
+            if let chart = treatmentChart(byPattern, treatment: axis, x: axis, taken: &treatmentNames) {
                 charts.append(chart)
+            }
+        } else {
+            for treatment in treatmentAxes(experiment) {
+                if let chart = treatmentChart(experiment, treatment: treatment, x: x, taken: &treatmentNames) {
+                    charts.append(chart)
+                }
             }
         }
         if let chart = breakerChart(experiment) { charts.append(chart) }

@@ -51,9 +51,15 @@ enum GnuplotScript {
         return lines.map { quote(shorten($0.trimmedRight, limit)) }.joined(separator: ".\"\\n\".")
     }
 
-    /// A tic label: a quoted string in which `%` is doubled, because gnuplot reads tic labels as formats.
+    /// A tic label: a quoted string in which `%` is doubled, because gnuplot reads tic labels as formats. A long
+    /// label joined by " + " (a treatment: "retries + budget token:10") is broken before each "+", one part a line,
+    /// so that neighbouring categories' labels do not run into each other.
     static func quoteTic(_ text: String) -> String {
-        quote(text.replacingOccurrences(of: "%", with: "%%"))
+        let escaped = text.replacingOccurrences(of: "%", with: "%%")
+        guard escaped.count > 14, escaped.contains(" + ") else { return quote(shorten(escaped, 24)) }
+        let parts = escaped.components(separatedBy: " + ")
+        let lines = [parts[0]] + parts.dropFirst().map { "+ " + $0 }
+        return lines.map { quote(shorten($0, 24)) }.joined(separator: ".\"\\n\".")
     }
 
     /// Text for a `#` comment line: one line, without trailing backslashes (which would continue the comment
@@ -157,7 +163,7 @@ enum GnuplotScript {
             if let tics = panel.xTics, !tics.isEmpty {
                 out +=
                     "set xtics ("
-                    + tics.map { "\(quoteTic(shorten($0.label, 24))) \(Format.data($0.value))" }.joined(separator: ", ")
+                    + tics.map { "\(quoteTic($0.label)) \(Format.data($0.value))" }.joined(separator: ", ")
                 out += ")\n"
             }
             if let range = panel.xRange {
@@ -186,7 +192,7 @@ enum GnuplotScript {
             if let tics = yTics, !tics.isEmpty {
                 out +=
                     "set ytics ("
-                    + tics.map { "\(quoteTic(shorten($0.label, 24))) \(Format.data($0.value))" }.joined(separator: ", ")
+                    + tics.map { "\(quoteTic($0.label)) \(Format.data($0.value))" }.joined(separator: ", ")
                 out += ")\n"
             }
             if panel.logY, panel.yTics == nil, panel.yRange == nil, logRange(panel) != nil {
