@@ -23,11 +23,7 @@ struct MemorySlopeTests {
             "answer":{"metrics":["peak_rss_mib"],"compare":"engine","by":"concurrency","analyses":["memory-slope"]}}
             """
         let runID = try store.insertRun(
-            RunRecord(
-                experiment: "memory", status: .running, startedAt: "2026-01-01T00:00:00Z", masterSeed: 1,
-                specPath: "experiments/memory.json", specText: spec, specSHA256: "0", commandLine: "test",
-                gitCommit: "0000000000000000000000000000000000000000", gitDirty: false, swiftVersion: "6",
-                os: "Linux", kernel: "0", cpuModel: "CPU", cores: 2, memoryBytes: 1 << 30, target: "mock"))
+            RunRecord.constructed("memory", spec: spec))
         for (engine, slope) in kibPerRequest.sorted(by: { $0.key < $1.key }) {
             for concurrency in [1, 64, 256] {
                 for repetition in 0..<4 {

@@ -31,11 +31,7 @@ struct MetastableReportTests {
             "repetitions":2,"seed":1,"answer":\(answer)}
             """
         let runID = try store.insertRun(
-            RunRecord(
-                experiment: "metastable", status: .running, startedAt: "2026-01-01T00:00:00Z", masterSeed: 1,
-                specPath: "experiments/metastable.json", specText: spec, specSHA256: "0", commandLine: "test",
-                gitCommit: "0000000000000000000000000000000000000000", gitDirty: false, swiftVersion: "6",
-                os: "Linux", kernel: "0", cpuModel: "CPU", cores: 2, memoryBytes: 1 << 30, target: "mock"))
+            RunRecord.constructed("metastable", spec: spec))
         for engine in ["async", "sim"] {
             for backoff in ["off", "full"] {
                 for repetition in 0..<2 {

@@ -20,11 +20,7 @@ struct ThrottleChartTests {
             "compare":"throttle","baseline":"off","analyses":[\(analyses)]}}
             """
         let runID = try store.insertRun(
-            RunRecord(
-                experiment: "throttle", status: .running, startedAt: "2026-01-01T00:00:00Z", masterSeed: 1,
-                specPath: "experiments/throttle.json", specText: spec, specSHA256: "0", commandLine: "test",
-                gitCommit: "0000000000000000000000000000000000000000", gitDirty: false, swiftVersion: "6",
-                os: "Linux", kernel: "0", cpuModel: "CPU", cores: 2, memoryBytes: 1 << 30, target: "mock"))
+            RunRecord.constructed("throttle", spec: spec))
         let rejectedPer100 = ["off": 300, "k:2": 90, "k:4": 280]
         for (throttle, rejected) in rejectedPer100.sorted(by: { $0.key < $1.key }) {
             for repetition in 0..<3 {
