@@ -47,7 +47,9 @@ set ylabel 'injected error rate (fraction)'
 set key below Left reverse nobox spacing 1.1
 set xrange [0:7.21759588]
 set yrange [-0.05:1.05]
-plot data index 3 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
+plot data index 3 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded''s cell', \
+     data index 4 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 2 title 'async''s cell', \
+     data index 5 using 1:2 with steps lc rgb '#e6ab02' lw 2 dt 3 title 'sim''s cell'
 unset multiplot
 set terminal pngcairo size 960,820 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'breaker.png'
@@ -91,6 +93,8 @@ set ylabel 'injected error rate (fraction)'
 set key below Left reverse nobox spacing 1.1
 set xrange [0:7.21759588]
 set yrange [-0.05:1.05]
-plot data index 3 using 1:2 with steps lc rgb '#666666' lw 2 dt 1 title 'injected by the server'
+plot data index 3 using 1:2 with steps lc rgb '#7570b3' lw 2 dt 1 title 'threaded''s cell', \
+     data index 4 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 2 title 'async''s cell', \
+     data index 5 using 1:2 with steps lc rgb '#e6ab02' lw 2 dt 3 title 'sim''s cell'
 unset multiplot
 unset output

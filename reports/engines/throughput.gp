@@ -25,13 +25,14 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '4' 4, '16' 16, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [77.3514539:44331.9977]
+set yrange [79.6227852:42356.984]
 set ytics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000, '10000' 10000, '20000' 20000)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 3 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#000000' lw 2 dt 2 pt 1 ps 1.1 title 'wrk (reference)'
 set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'throughput.png'
 reset
@@ -52,11 +53,12 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '4' 4, '16' 16, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [77.3514539:44331.9977]
+set yrange [79.6227852:42356.984]
 set ytics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000, '10000' 10000, '20000' 20000)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 3 using 1:2:3:4 with yerrorlines lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
-     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
+     data index 4 using 1:2:3:4 with yerrorlines lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl', \
+     data index 5 using 1:2:3:4 with yerrorlines lc rgb '#000000' lw 2 dt 2 pt 1 ps 1.1 title 'wrk (reference)'
 unset output

@@ -26,7 +26,8 @@ set xtics ('off' 0, 'k:1.5' 1, 'k:2' 2, 'k:4' 3)
 set xrange [-0.6:3.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#666666' lw 2 pt 12 ps 1.4 title 'SRE book: K − 1'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -44,7 +45,7 @@ set xtics ('off' 0, 'k:1.5' 1, 'k:2' 2, 'k:4' 3)
 set xrange [-0.6:3.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 1 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 2 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -62,7 +63,7 @@ set xtics ('off' 0, 'k:1.5' 1, 'k:2' 2, 'k:4' 3)
 set xrange [-0.6:3.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 2 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 3 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
 unset multiplot
 set terminal pngcairo size 1800,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'treatment.png'
@@ -85,7 +86,8 @@ set xtics ('off' 0, 'k:1.5' 1, 'k:2' 2, 'k:4' 3)
 set xrange [-0.6:3.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 0 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 1 using 1:2:3:4 with yerrorbars lc rgb '#666666' lw 2 pt 12 ps 1.4 title 'SRE book: K − 1'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -103,7 +105,7 @@ set xtics ('off' 0, 'k:1.5' 1, 'k:2' 2, 'k:4' 3)
 set xrange [-0.6:3.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 1 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 2 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -121,6 +123,6 @@ set xtics ('off' 0, 'k:1.5' 1, 'k:2' 2, 'k:4' 3)
 set xrange [-0.6:3.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 2 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
+plot data index 3 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async'
 unset multiplot
 unset output
