@@ -49,9 +49,7 @@ struct MemorySlopeTests {
                 }
             }
         }
-        try store.finishRun(id: runID, status: .complete, endedAt: "2026-01-01T00:01:00Z")
-        let model = try ModelBuilder.build(store: try LabStore.openForReading(path: path), bootstrapResamples: 200)
-        return try #require(model.experiments.first)
+        return try ConstructedRun.finish(store, runID: runID, path: path)
     }
 
     @Test("each engine's slope is its KiB per in-flight request, with a bootstrap interval around it")

@@ -44,9 +44,7 @@ struct ThrottleChartTests {
                 try store.completeCell(cell)
             }
         }
-        try store.finishRun(id: runID, status: .complete, endedAt: "2026-01-01T00:01:00Z")
-        let model = try ModelBuilder.build(store: try LabStore.openForReading(path: path), bootstrapResamples: 200)
-        return try #require(model.experiments.first)
+        return try ConstructedRun.finish(store, runID: runID, path: path)
     }
 
     @Test("the backend-ratio panel has the book's K − 1 at each K, and the caption names it")
