@@ -263,4 +263,61 @@ struct ChartDesignTests {
         // Too many fine steps (600, 700, … 7000) for a range of less than two decades: 1-2-5, not one decade tick.
         #expect(GnuplotScript.logTics(low: 580, high: 7988).map(\.label) == ["1000", "2000", "5000"])
     }
+
+    /// Five treatments whose labels wrap ("retries + budget token:10") in three side-by-side panels would run into
+    /// each other: the panels go one a row, wide enough, and the axis label moves below the second line of labels.
+    /// Short categories stay side by side.
+    @Test func categoriesThatNeedTheWidthGetOnePanelARow() {
+        func panel(_ labels: [String]) -> ChartPanel {
+            ChartPanel(
+                xLabel: "treatment", yLabel: "goodput",
+                xTics: labels.enumerated().map { (Double($0.offset), $0.element) }, categoricalX: true,
+                series: [ChartSeries(title: "async", style: .errorPoints, color: "#1b9e77", points: [(0, 1, 1, 1)])])
+        }
+        let long = panel([
+            "no retries", "retries", "retries + budget token:10", "retries + breaker", "retries + throttle k:2",
+        ])
+        #expect(GnuplotScript.ticLines("retries + budget token:10") == ["retries", "+ budget token:10"])
+        // 130 pixels of margin and 5 categories of 17 characters: 130 + 5 · (9 · 17 + 24).
+        #expect(ChartPlanner.categoryPanelWidth(long) == 1015)
+        let stacked = ChartPlanner.layout([long, long, long], rows: 1)
+        #expect(stacked.perRow == 1 && stacked.rows == 3 && stacked.width == 1015)
+        let short = panel(["off", "k:1.5", "k:2", "k:3"])
+        let sideBySide = ChartPlanner.layout([short, short, short], rows: 1)
+        #expect(sideBySide.perRow == 3 && sideBySide.rows == 1 && sideBySide.width == 1800)
+        // A numeric axis needs no room per category.
+        var numeric = long
+        numeric.categoricalX = false
+        #expect(ChartPlanner.categoryPanelWidth(numeric) == 0)
+
+        let chart = Chart(name: "t", title: "t", heading: "t", caption: "t", panels: [long, short], rows: 2)
+        let script = GnuplotScript.script(for: chart, displayPath: "t.gp")
+        #expect(script.contains("set multiplot layout 2,1"))
+        #expect(script.contains("set xlabel 'treatment' offset 0,-1\n"))
+        #expect(script.contains("set xlabel 'treatment'\n"))
+    }
+
+    /// A series of one point (sync, at concurrency 1 only) under other series' points within 3% is named in the
+    /// caption; one further off, or a series of several points, is not.
+    @Test func aSinglePointUnderOthersIsNamed() {
+        func series(_ title: String, _ points: [(Double, Double)]) -> ChartSeries {
+            ChartSeries(
+                title: title, style: .errorLines, color: "#000000", points: points.map { ($0.0, $0.1, $0.1, $0.1) })
+        }
+        let panel = ChartPanel(
+            title: "throughput", xLabel: "concurrency", yLabel: "throughput",
+            series: [
+                series("sync", [(1, 95.3)]), series("threaded", [(1, 95.0), (4, 379)]),
+                series("async", [(1, 93.0), (4, 380)]), series("async_ahc", [(1, 90.0), (4, 370)]),
+            ])
+        #expect(
+            ChartPlanner.coveredNote([panel], axis: "concurrency")
+                == "\"sync\" has a single point, at concurrency 1 (95.3), where the points of \"threaded\" and "
+                + "\"async\" lie within 3% of it and may cover it.")
+        var apart = panel
+        apart.series[0].points = [(1, 120, 120, 120)]
+        #expect(ChartPlanner.coveredNote([apart], axis: "concurrency").isEmpty)
+        // With two panels, the sentence names the panel.
+        #expect(ChartPlanner.coveredNote([panel, apart], axis: "concurrency").contains("in the throughput panel"))
+    }
 }

@@ -76,4 +76,21 @@ struct MemorySlopeTests {
         #expect(row[3].hasPrefix("async 10.0 [") && row[4].hasPrefix("threaded 40.0 ["), "\(row)")
         #expect(row[5].hasPrefix("0.25× ["), "\(row[5])")
     }
+
+    @Test("the resources caption says that CPU per request at a few requests a second is mostly the cost of waiting")
+    func idleCost() throws {
+        var experiment = try Self.experiment()
+        for index in experiment.points.indices {
+            experiment.points[index].cpuSeconds = 0.1
+            experiment.points[index].throughput = .exact(experiment.points[index].concurrency == 1 ? 4.5 : 1200)
+        }
+        #expect(
+            ChartPlanner.idleCostNote(experiment).hasPrefix(
+                " At concurrency 1 the client made at most 4.50 requests a second, so its CPU per request there is "
+                    + "mostly what the process burns while it waits"))
+        #expect(ChartPlanner.resourcesChart(experiment).caption.contains("at most 4.50 requests a second"))
+        // Busy at every concurrency: nothing to say.
+        for index in experiment.points.indices { experiment.points[index].throughput = .exact(1500) }
+        #expect(ChartPlanner.idleCostNote(experiment).isEmpty)
+    }
 }

@@ -161,20 +161,11 @@ extension ChartPlanner {
             titles.count > 1 ? titles.dropLast().joined(separator: ", ") + " and " + titles.last! : titles[0]
         let lineGroups = groups(experiment, xAxis: x)
         let settings = split(lineGroups, lines: treatment).map(\.suffix)
-        let layout =
-            if settings.count > 1 {
-                "One row of panels per metric (\(titles.joined(separator: ", "))), one column each for "
-                    + settings.joined(separator: "; ") + "."
-            } else if metrics.count > 1 {
-                "Panels left to right: \(titles.joined(separator: ", "))."
-            } else {
-                "The panel shows \(what)."
-            }
         let form =
             x == treatment
             ? "per \(treatment) value, as points side by side (categories are not joined)"
             : "against \(x), one line per \(treatment) value"
-        var caption = "\(layout) Each \(form)."
+        var caption = "Each \(form)."
         caption += simulationNote(experiment)
         for item in flat {
             caption += " \(item.metric.title.capitalizedFirst) is not drawn: it was \(item.value) at every point, "
@@ -185,6 +176,17 @@ extension ChartPlanner {
             title: "\(experiment.name): \(what) " + (x == treatment ? "per \(treatment)" : "vs \(x) per \(treatment)"),
             heading: "\(what.prefix(1).uppercased() + what.dropFirst()) per \(treatment)",
             caption: caption, metrics: metrics, axis: x, groups: lineGroups, lines: treatment)
+        // The layout is metricChart's: panels side by side, or one a row when their categories need the width.
+        let layout =
+            if settings.count > 1 {
+                "One row of panels per metric (\(titles.joined(separator: ", "))), one column each for "
+                    + settings.joined(separator: "; ") + "."
+            } else if metrics.count > 1 {
+                "Panels \(chart.columns == 1 ? "top to bottom" : "left to right"): \(titles.joined(separator: ", "))."
+            } else {
+                "The panel shows \(what)."
+            }
+        chart.caption = layout + " " + chart.caption
         if experiment.answer.analyses.contains("sre-client-throttling"), x == treatment {
             chart = withBookRatios(chart, experiment, axis: x)
         }
@@ -221,11 +223,24 @@ extension ChartPlanner {
             caption: "Left: the client's peak resident memory (the axis starts near the lowest value, not at 0). "
                 + "Right: the client's CPU time (user + system) from the start of the measured phase to the end "
                 + "of the run, divided by its measured logical requests (start-up and warm-up left out)."
+                + idleCostNote(experiment)
                 + (experiment.points.contains(where: \.isSimulated)
                     ? " Live cells only: the simulation (engine sim) has no process to measure." : ""),
             metrics: [.peakRSS, .cpuPerRequest], axis: ParameterName.concurrency.rawValue,
             // The simulation has no process to measure.
             groups: groups(experiment, xAxis: ParameterName.concurrency.rawValue) { !$0.isSimulated })
+    }
+
+    /// The resources caption's sentence on the lowest concurrency, where few requests a second share the CPU the
+    /// client burns while it waits, so its CPU per request is mostly that fixed cost; "" when that rate is high.
+    static func idleCostNote(_ experiment: ExperimentModel) -> String {
+        let live = experiment.points.filter { !$0.isSimulated && $0.cpuSeconds != nil }
+        guard let lowest = live.map(\.concurrency).min(),
+            let rate = live.filter({ $0.concurrency == lowest }).map(\.throughput.median).max(), rate < 1000
+        else { return "" }
+        return " At concurrency \(lowest) the client made at most \(Format.significant(rate)) requests a second, so "
+            + "its CPU per request there is mostly what the process burns while it waits (timers, event loops, "
+            + "threads), shared over few requests; compare the engines where many requests are in flight."
     }
 
     /// The caption's sentence on simulated series, "" without them: which lines they are, that their times are

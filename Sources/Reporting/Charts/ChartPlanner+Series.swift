@@ -361,7 +361,6 @@ extension ChartPlanner {
     ) -> Chart {
         let rows = metrics.map { metricPanels(experiment, metric: $0, axis: axis, groups: groups, lines: lines) }
         let columns = rows.map(\.count).max() ?? 1
-        let rowCount = columns == 1 ? 1 : rows.count
         var panels: [ChartPanel] = []
         for row in rows {
             panels += row
@@ -372,15 +371,36 @@ extension ChartPlanner {
                 }
             }
         }
-        let perRow = columns == 1 ? panels.count : columns
+        let (perRow, rowCount, width) = layout(panels, rows: columns == 1 ? 1 : rows.count)
         let note = barsNote(experiment, metrics: metrics)
-        let overlaps = coincidingNote(panels, axis: axis)
+        let overlaps = [coincidingNote(panels, axis: axis), coveredNote(panels, axis: axis)].filter { !$0.isEmpty }
+            .joined(separator: " ")
         let missing = missingNote(metrics: metrics, groups: groups) + nominalLoadNote(axis: axis, groups: groups)
         return Chart(
             name: name, title: title, heading: heading,
             caption: caption + (overlaps.isEmpty ? "" : " " + overlaps) + missing + " " + note, panels: panels,
-            size: (Swift.max(960, Swift.min(600 * perRow, 2400)), rowHeight(panels, columns: perRow) * rowCount),
-            rows: rowCount)
+            size: (width, rowHeight(panels, columns: perRow) * rowCount), rows: rowCount)
+    }
+
+    /// The grid and pixel width of a chart's panels in `rows` rows: panels side by side up to 2400 pixels; but when
+    /// one row of side-by-side categorical panels would squeeze their labels into each other, one panel a row, as
+    /// wide as the widest needs.
+    static func layout(_ panels: [ChartPanel], rows: Int) -> (perRow: Int, rows: Int, width: Int) {
+        let perRow = (panels.count + rows - 1) / Swift.max(1, rows)
+        let needed = panels.map(categoryPanelWidth).max() ?? 0
+        if rows == 1, perRow > 1, needed * perRow > 2400 {
+            return (1, panels.count, Swift.max(960, needed))
+        }
+        return (perRow, rows, Swift.max(960, Swift.min(600 * perRow, 2400)))
+    }
+
+    /// The pixel width a categorical panel needs so that its tic labels do not run into each other: its y axis' margin
+    /// and, per category, its label's longest line (about 9 pixels a character in the PNG's font) and a gap; 0 for a
+    /// numeric x axis.
+    static func categoryPanelWidth(_ panel: ChartPanel) -> Int {
+        guard panel.categoricalX, let tics = panel.xTics, !tics.isEmpty else { return 0 }
+        let widest = tics.flatMap { GnuplotScript.ticLines($0.label) }.map(\.count).max() ?? 0
+        return 130 + tics.count * (9 * widest + 24)
     }
 
     /// The caption's sentences on points a panel leaves out because they have no value for its metric, so that a
@@ -456,6 +476,31 @@ extension ChartPlanner {
             sentences.append(
                 "\(place)\(verb) (equal within rounding at every \(axis ?? "point")), so the line drawn last hides the "
                     + "others: " + lists.joined(separator: "; ") + ".")
+        }
+        return sentences.joined(separator: " ")
+    }
+
+    /// The caption's sentences on series of a single point that other series' points, within 3% of it at the same
+    /// x, may cover (the sync engine, at concurrency 1 only, among the others there); "" when none.
+    static func coveredNote(_ panels: [ChartPanel], axis: String?) -> String {
+        var sentences: [String] = []
+        for panel in panels where !panel.categoricalX {
+            for (index, series) in panel.series.enumerated() where series.points.count == 1 {
+                let point = series.points[0]
+                let near = panel.series.enumerated().filter { other in
+                    other.offset != index
+                        && other.element.points.contains {
+                            $0.x == point.x && abs($0.y - point.y) <= 0.03 * abs(point.y)
+                        }
+                }.map { "\"\($0.element.title)\"" }
+                guard !near.isEmpty else { continue }
+                let list = near.count == 1 ? near[0] : near.dropLast().joined(separator: ", ") + " and " + near.last!
+                let place = panel.title.isEmpty || panels.count == 1 ? "" : " in the \(panel.title) panel"
+                sentences.append(
+                    "\"\(series.title)\" has a single point\(place), at \(axis ?? "x") \(Format.data(point.x)) "
+                        + "(\(Format.significant(point.y))), where the points of \(list) lie within 3% of it and may "
+                        + "cover it.")
+            }
         }
         return sentences.joined(separator: " ")
     }

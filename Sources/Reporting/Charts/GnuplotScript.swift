@@ -55,11 +55,14 @@ enum GnuplotScript {
     /// label joined by " + " (a treatment: "retries + budget token:10") is broken before each "+", one part a line,
     /// so that neighbouring categories' labels do not run into each other.
     static func quoteTic(_ text: String) -> String {
-        let escaped = text.replacingOccurrences(of: "%", with: "%%")
-        guard escaped.count > 14, escaped.contains(" + ") else { return quote(shorten(escaped, 24)) }
-        let parts = escaped.components(separatedBy: " + ")
-        let lines = [parts[0]] + parts.dropFirst().map { "+ " + $0 }
-        return lines.map { quote(shorten($0, 24)) }.joined(separator: ".\"\\n\".")
+        ticLines(text.replacingOccurrences(of: "%", with: "%%")).map(quote).joined(separator: ".\"\\n\".")
+    }
+
+    /// The lines a tic label is drawn in (see `quoteTic`), each at most 24 characters.
+    static func ticLines(_ text: String) -> [String] {
+        guard text.count > 14, text.contains(" + ") else { return [shorten(text, 24)] }
+        let parts = text.components(separatedBy: " + ")
+        return ([parts[0]] + parts.dropFirst().map { "+ " + $0 }).map { shorten($0, 24) }
     }
 
     /// Text for a `#` comment line: one line, without trailing backslashes (which would continue the comment
@@ -152,7 +155,11 @@ enum GnuplotScript {
             if stacked { out += "set lmargin 14\nset rmargin 4\n" }
             out +=
                 "set title \(multi ? wrappedTitle(panel.title, limit: titleLimit) : quote(shorten(chart.title, 90)))\n"
-            out += "set xlabel \(quote(shorten(panel.xLabel, 70)))\nset ylabel \(quote(shorten(panel.yLabel, 60)))\n"
+            // gnuplot leaves room for one line of x tic labels: the axis label moves down past any further ones.
+            let ticDepth = (panel.xTics ?? []).map { ticLines($0.label).count }.max() ?? 1
+            out += "set xlabel \(quote(shorten(panel.xLabel, 70)))"
+            out += ticDepth > 1 ? " offset 0,-\(ticDepth - 1)\n" : "\n"
+            out += "set ylabel \(quote(shorten(panel.yLabel, 60)))\n"
             // The legend goes below the plot, where it can never cover data.
             out += "set key below Left reverse nobox spacing 1.1\n"
             if panel.logX {

@@ -89,12 +89,7 @@ extension Analyses {
                         let draw = cells.indices.map { _ in cells[Int(generator.next() % UInt64(cells.count))] }
                         if let value = Self.slope(draw.map { ($0.x, $0.y) }) { draws.append(value) }
                     }
-                    let sorted = draws.sorted()
-                    if !sorted.isEmpty {
-                        estimate = Estimate(
-                            median: slope, low: Statistics.quantile(sorted: sorted, 0.025),
-                            high: Statistics.quantile(sorted: sorted, 0.975), samples: [slope])
-                    }
+                    if !draws.isEmpty { estimate = .bootstrap(slope, sortedDraws: draws.sorted()) }
                 }
                 slopes.append(MemorySlope(name: name, estimate: estimate, draws: draws, cells: cells))
             }
@@ -107,13 +102,9 @@ extension Analyses {
     static func memorySlopeHeadline(_ view: AnswerView, link: String) -> [String]? {
         let slopes = memorySlopes(view).slopes.sorted { $0.estimate.median < $1.estimate.median }
         guard let best = slopes.first, let worst = slopes.last, slopes.count >= 2 else { return nil }
-        var ratio = Estimate.exact(best.estimate.median / worst.estimate.median)
+        let center = best.estimate.median / worst.estimate.median
         let pairs = zip(best.draws, worst.draws).map { $0 / $1 }.filter(\.isFinite).sorted()
-        if !pairs.isEmpty {
-            ratio = Estimate(
-                median: ratio.median, low: Statistics.quantile(sorted: pairs, 0.025),
-                high: Statistics.quantile(sorted: pairs, 0.975), samples: [ratio.median])
-        }
+        let ratio = pairs.isEmpty ? Estimate.exact(center) : .bootstrap(center, sortedDraws: pairs)
         return [
             link, "KiB per in-flight request (slope of peak RSS)", "every concurrency measured",
             Markdown.escape(best.name) + " " + Format.estimate(best.estimate, Format.significant),

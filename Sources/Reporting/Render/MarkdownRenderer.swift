@@ -231,8 +231,11 @@ struct MarkdownRenderer {
         out += "Client CPU per request: user + system CPU of the client's process from the start of the measured "
         out += "phase to the end of the run, per measured logical request (its start-up and warm-up left out, its "
         out += "drain and shutdown in); server CPU per request: the "
-        out += "mock server's user + system CPU over the cell per request it served, warm-up included. "
-        out += "RSS is the client's. Medians over repetitions.\n"
+        out += "mock server's user + system CPU over the cell per request it served, warm-up included. Both include "
+        out += "what a process burns while it waits (its timers, event loops and threads), shared over the requests: "
+        out += "where few requests a second are made (low concurrency, long latency) that fixed cost dominates, so "
+        out +=
+            "compare the engines' cost per request where their sides are busy. RSS is the client's. Medians over repetitions.\n"
         let speed = MachineSpeed.section(experiment, axes: axes)
         if !speed.isEmpty { out += "\n" + speed }
 

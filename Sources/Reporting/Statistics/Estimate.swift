@@ -38,4 +38,12 @@ public struct Estimate: Sendable, Hashable, Codable {
     public static func exact(_ value: Double) -> Estimate {
         Estimate(median: value, low: value, high: value, samples: [value])
     }
+
+    /// `center` with a 95% percentile-bootstrap interval: the 2.5% and 97.5% quantiles of `sortedDraws`, the
+    /// statistic recomputed on each resample, in ascending order.
+    public static func bootstrap(_ center: Double, sortedDraws: [Double]) -> Estimate {
+        Estimate(
+            median: center, low: Statistics.quantile(sorted: sortedDraws, 0.025),
+            high: Statistics.quantile(sorted: sortedDraws, 0.975), samples: [center])
+    }
 }

@@ -138,9 +138,7 @@ public enum Statistics {
             ratios.append(medianInPlace(&drawTop) / medianInPlace(&drawBottom))
         }
         ratios.sort()
-        return Estimate(
-            median: center, low: quantile(sorted: ratios, 0.025), high: quantile(sorted: ratios, 0.975),
-            samples: [center])
+        return .bootstrap(center, sortedDraws: ratios)
     }
 
     /// The two-sided p-value of the Mann-Whitney U test of `a` against `b`.
