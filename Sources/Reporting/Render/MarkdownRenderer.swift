@@ -267,6 +267,7 @@ struct MarkdownRenderer {
         if let first = answer.metrics.first.flatMap(Metric.named) {
             out += AnswerFindings.peakSentence(view, metric: first)
         }
+        if let saturation = AnswerFindings.saturationSentence(view) { out.append(saturation) }
         if let simulation = SimulationComparison.finding(experiment, brief: true) { out.append(simulation) }
         return out.isEmpty ? ["No comparison: fewer than two treatments were measured at any point."] : out
     }
