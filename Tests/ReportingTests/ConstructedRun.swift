@@ -1,3 +1,4 @@
+import AsyncPatterns
 import LabStore
 
 @testable import Reporting
@@ -20,6 +21,31 @@ enum ConstructedRun {
         let model = try ModelBuilder.build(store: try LabStore.openForReading(path: path), bootstrapResamples: 200)
         guard let experiment = model.experiments.first else { throw ConstructedRunError.noExperiment(path) }
         return experiment
+    }
+
+    /// Adds a complete cell of `engine` at `concurrency` to run `runID`: one successful request of 1 ms, the cell's
+    /// wall time `elapsedNs`, and the client's and server's figures given.
+    static func addCell(
+        _ store: LabStore, runID: Int64, experiment: String, engine: String, concurrency: Int, repetition: Int,
+        elapsedNs: Int64, client: ResourceFigures, server: ServerFigures? = nil
+    ) throws {
+        var cell = CellRecord(
+            cellKey: "\(engine)-\(concurrency)-\(repetition)", runID: runID, experiment: experiment, engine: engine,
+            concurrency: concurrency, repetition: repetition,
+            params: #"{"concurrency":\#(concurrency),"engine":"\#(engine)"}"#, seed: 1, status: .running,
+            plannedRequests: 1, warmupRequests: 0, startedAt: "2026-01-01T00:00:00Z")
+        cell.id = try store.insertCell(cell)
+        try store.insertSamples(
+            [
+                AttemptSample(
+                    requestID: 0, attempt: 1, intendedNs: 0, startNs: 0, endNs: 1_000_000, status: 200, errorClass: .ok,
+                    bytes: 1, isFinal: true, isWarmup: false)
+            ], cellID: cell.id)
+        cell.client = client
+        cell.server = server
+        cell.status = .complete
+        cell.elapsedNs = elapsedNs
+        try store.completeCell(cell)
     }
 
     enum ConstructedRunError: Error { case noExperiment(String) }

@@ -27,25 +27,13 @@ struct MemorySlopeTests {
         for (engine, slope) in kibPerRequest.sorted(by: { $0.key < $1.key }) {
             for concurrency in [1, 64, 256] {
                 for repetition in 0..<4 {
-                    var cell = CellRecord(
-                        cellKey: "\(engine)-\(concurrency)-\(repetition)", runID: runID, experiment: "memory",
-                        engine: engine, concurrency: concurrency, repetition: repetition,
-                        params: #"{"concurrency":\#(concurrency),"engine":"\#(engine)"}"#, seed: 1, status: .running,
-                        plannedRequests: 1, warmupRequests: 0, startedAt: "2026-01-01T00:00:00Z")
-                    cell.id = try store.insertCell(cell)
-                    try store.insertSamples(
-                        [
-                            AttemptSample(
-                                requestID: 0, attempt: 1, intendedNs: 0, startNs: 0, endNs: 1_000_000, status: 200,
-                                errorClass: .ok, bytes: 1, isFinal: true, isWarmup: false)
-                        ], cellID: cell.id)
                     let kib = 40 * 1024 + slope * Double(concurrency) + Double(repetition % 2 == 0 ? 2 : -2)
-                    cell.client = ResourceFigures(
-                        cpuUserSeconds: 0, cpuSysSeconds: 0, peakRSSBytes: Int64(kib * 1024), voluntarySwitches: 0,
-                        involuntarySwitches: 0)
-                    cell.status = .complete
-                    cell.elapsedNs = 1_000_000
-                    try store.completeCell(cell)
+                    try ConstructedRun.addCell(
+                        store, runID: runID, experiment: "memory", engine: engine, concurrency: concurrency,
+                        repetition: repetition, elapsedNs: 1_000_000,
+                        client: ResourceFigures(
+                            cpuUserSeconds: 0, cpuSysSeconds: 0, peakRSSBytes: Int64(kib * 1024), voluntarySwitches: 0,
+                            involuntarySwitches: 0))
                 }
             }
         }

@@ -30,27 +30,15 @@ struct SaturationFindingTests {
         for (engine, byConcurrency) in cpu.sorted(by: { $0.key < $1.key }) {
             for (concurrency, seconds) in byConcurrency.sorted(by: { $0.key < $1.key }) {
                 for repetition in 0..<3 {
-                    var cell = CellRecord(
-                        cellKey: "\(engine)-\(concurrency)-\(repetition)", runID: runID, experiment: "engines",
-                        engine: engine, concurrency: concurrency, repetition: repetition,
-                        params: #"{"concurrency":\#(concurrency),"engine":"\#(engine)"}"#, seed: 1, status: .running,
-                        plannedRequests: 1, warmupRequests: 0, startedAt: "2026-01-01T00:00:00Z")
-                    cell.id = try store.insertCell(cell)
-                    try store.insertSamples(
-                        [
-                            AttemptSample(
-                                requestID: 0, attempt: 1, intendedNs: 0, startNs: 0, endNs: 1_000_000, status: 200,
-                                errorClass: .ok, bytes: 1, isFinal: true, isWarmup: false)
-                        ], cellID: cell.id)
-                    cell.client = ResourceFigures(
-                        cpuUserSeconds: seconds.client, cpuSysSeconds: 0, peakRSSBytes: 1 << 20, voluntarySwitches: 0,
-                        involuntarySwitches: 0)
-                    cell.server = ServerFigures(
-                        requests: 1, connections: 1, serviceMeanNs: 1e6, serviceP99Ns: 1e6,
-                        cpuUserSeconds: seconds.server, cpuSysSeconds: 0, countersJSON: "{}")
-                    cell.status = .complete
-                    cell.elapsedNs = 1_000_000_000
-                    try store.completeCell(cell)
+                    try ConstructedRun.addCell(
+                        store, runID: runID, experiment: "engines", engine: engine, concurrency: concurrency,
+                        repetition: repetition, elapsedNs: 1_000_000_000,
+                        client: ResourceFigures(
+                            cpuUserSeconds: seconds.client, cpuSysSeconds: 0, peakRSSBytes: 1 << 20,
+                            voluntarySwitches: 0, involuntarySwitches: 0),
+                        server: ServerFigures(
+                            requests: 1, connections: 1, serviceMeanNs: 1e6, serviceP99Ns: 1e6,
+                            cpuUserSeconds: seconds.server, cpuSysSeconds: 0, countersJSON: "{}"))
                 }
             }
         }
