@@ -26,12 +26,12 @@ set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
 set xrange [0:15.555]
 set yrange [0:777.924]
-plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 3', \
+plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 1', \
      data index 1 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries, rep 2', \
      data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10, rep 1', \
-     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 2', \
-     data index 4 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2, rep 0', \
-     data index 5 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.89–3.89 s)'
+     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 4', \
+     data index 4 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2, rep 3', \
+     data index 5 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.82–3.82 s)'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -77,12 +77,12 @@ set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
 set xrange [0:15.555]
 set yrange [0:777.924]
-plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 3', \
+plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 1', \
      data index 1 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries, rep 2', \
      data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10, rep 1', \
-     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 2', \
-     data index 4 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2, rep 0', \
-     data index 5 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.89–3.89 s)'
+     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 4', \
+     data index 4 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2, rep 3', \
+     data index 5 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.82–3.82 s)'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0

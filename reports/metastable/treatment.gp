@@ -5,10 +5,10 @@ script = 'treatment.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'treatment.dat'
 set encoding utf8
-set terminal svg size 1800,560 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 1015,1680 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'treatment.svg'
 reset
-set multiplot layout 1,3 title 'metastable: goodput, recovery time and wasted work per treatment'
+set multiplot layout 3,1 title 'metastable: goodput, recovery time and wasted work per treatment'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -18,8 +18,10 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'goodput'
-set xlabel 'treatment'
+set xlabel 'treatment' offset 0,-1
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
 set xtics ('no retries' 0, 'retries' 1, 'retries'."\n".'+ budget token:10' 2, 'retries'."\n".'+ breaker' 3, 'retries'."\n".'+ throttle k:2' 4)
@@ -37,8 +39,10 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'recovery time'
-set xlabel 'treatment'
+set xlabel 'treatment' offset 0,-1
 set ylabel 'recovery time (s)'
 set key below Left reverse nobox spacing 1.1
 set xtics ('no retries' 0, 'retries' 1, 'retries'."\n".'+ budget token:10' 2, 'retries'."\n".'+ breaker' 3, 'retries'."\n".'+ throttle k:2' 4)
@@ -56,8 +60,10 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'wasted work'
-set xlabel 'treatment'
+set xlabel 'treatment' offset 0,-1
 set ylabel 'wasted work (%)'
 set key below Left reverse nobox spacing 1.1
 set xtics ('no retries' 0, 'retries' 1, 'retries'."\n".'+ budget token:10' 2, 'retries'."\n".'+ breaker' 3, 'retries'."\n".'+ throttle k:2' 4)
@@ -67,10 +73,10 @@ set offsets 0, 0, graph 0.06, 0
 plot data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
      data index 5 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim'
 unset multiplot
-set terminal pngcairo size 1800,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 1015,1680 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'treatment.png'
 reset
-set multiplot layout 1,3 title 'metastable: goodput, recovery time and wasted work per treatment'
+set multiplot layout 3,1 title 'metastable: goodput, recovery time and wasted work per treatment'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -80,8 +86,10 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'goodput'
-set xlabel 'treatment'
+set xlabel 'treatment' offset 0,-1
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
 set xtics ('no retries' 0, 'retries' 1, 'retries'."\n".'+ budget token:10' 2, 'retries'."\n".'+ breaker' 3, 'retries'."\n".'+ throttle k:2' 4)
@@ -99,8 +107,10 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'recovery time'
-set xlabel 'treatment'
+set xlabel 'treatment' offset 0,-1
 set ylabel 'recovery time (s)'
 set key below Left reverse nobox spacing 1.1
 set xtics ('no retries' 0, 'retries' 1, 'retries'."\n".'+ budget token:10' 2, 'retries'."\n".'+ breaker' 3, 'retries'."\n".'+ throttle k:2' 4)
@@ -118,8 +128,10 @@ set grid back lc rgb '#dddddd'
 set border 3
 set xtics nomirror
 set ytics nomirror
+set lmargin 14
+set rmargin 4
 set title 'wasted work'
-set xlabel 'treatment'
+set xlabel 'treatment' offset 0,-1
 set ylabel 'wasted work (%)'
 set key below Left reverse nobox spacing 1.1
 set xtics ('no retries' 0, 'retries' 1, 'retries'."\n".'+ budget token:10' 2, 'retries'."\n".'+ breaker' 3, 'retries'."\n".'+ throttle k:2' 4)
