@@ -15,8 +15,18 @@ extension RunRecord {
 }
 
 enum ConstructedRun {
-    /// Ends run `runID` in `store` and builds the report model of the database at `path`: its one experiment.
-    static func finish(_ store: LabStore, runID: Int64, path: String) throws -> ExperimentModel {
+    /// The report model of a database built by hand in a temporary folder (removed afterwards): a run of `name` from
+    /// `spec` (JSON text), whose cells `cells` writes into the store under the run's id, then ended; its one
+    /// experiment.
+    static func experiment(
+        _ name: String, spec: String, cells: (_ store: LabStore, _ runID: Int64) throws -> Void
+    ) throws -> ExperimentModel {
+        let folder = try TestSupport.temporaryFolder(name)
+        defer { TestSupport.cleanUp(folder) }
+        let path = folder.appendingPathComponent("lab.sqlite").path
+        let store = try LabStore.openForWriting(path: path)
+        let runID = try store.insertRun(RunRecord.constructed(name, spec: spec))
+        try cells(store, runID)
         try store.finishRun(id: runID, status: .complete, endedAt: "2026-01-01T00:01:00Z")
         let model = try ModelBuilder.build(store: try LabStore.openForReading(path: path), bootstrapResamples: 200)
         guard let experiment = model.experiments.first else { throw ConstructedRunError.noExperiment(path) }

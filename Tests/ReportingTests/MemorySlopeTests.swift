@@ -13,31 +13,27 @@ struct MemorySlopeTests {
     static let kibPerRequest = ["threaded": 40.0, "async": 10.0]
 
     static func experiment() throws -> ExperimentModel {
-        let folder = try TestSupport.temporaryFolder("memory-slope")
-        defer { TestSupport.cleanUp(folder) }
-        let path = folder.appendingPathComponent("lab.sqlite").path
-        let store = try LabStore.openForWriting(path: path)
         let spec = """
             {"name":"memory","question":"How much memory per in-flight request?","engines":["threaded","async"],
             "axes":{"concurrency":[1,64,256]},"requests":10,"repetitions":4,"seed":1,
             "answer":{"metrics":["peak_rss_mib"],"compare":"engine","by":"concurrency","analyses":["memory-slope"]}}
             """
-        let runID = try store.insertRun(
-            RunRecord.constructed("memory", spec: spec))
-        for (engine, slope) in kibPerRequest.sorted(by: { $0.key < $1.key }) {
-            for concurrency in [1, 64, 256] {
-                for repetition in 0..<4 {
-                    let kib = 40 * 1024 + slope * Double(concurrency) + Double(repetition % 2 == 0 ? 2 : -2)
-                    try ConstructedRun.addCell(
-                        store, runID: runID, experiment: "memory", engine: engine, concurrency: concurrency,
-                        repetition: repetition, elapsedNs: 1_000_000,
-                        client: ResourceFigures(
-                            cpuUserSeconds: 0, cpuSysSeconds: 0, peakRSSBytes: Int64(kib * 1024), voluntarySwitches: 0,
-                            involuntarySwitches: 0))
+        return try ConstructedRun.experiment("memory", spec: spec) { store, runID in
+            for (engine, slope) in kibPerRequest.sorted(by: { $0.key < $1.key }) {
+                for concurrency in [1, 64, 256] {
+                    for repetition in 0..<4 {
+                        let kib = 40 * 1024 + slope * Double(concurrency) + Double(repetition % 2 == 0 ? 2 : -2)
+                        try ConstructedRun.addCell(
+                            store, runID: runID, experiment: "memory", engine: engine, concurrency: concurrency,
+                            repetition: repetition, elapsedNs: 1_000_000,
+                            client: ResourceFigures(
+                                cpuUserSeconds: 0, cpuSysSeconds: 0, peakRSSBytes: Int64(kib * 1024),
+                                voluntarySwitches: 0,
+                                involuntarySwitches: 0))
+                    }
                 }
             }
         }
-        return try ConstructedRun.finish(store, runID: runID, path: path)
     }
 
     @Test("each engine's slope is its KiB per in-flight request, with a bootstrap interval around it")

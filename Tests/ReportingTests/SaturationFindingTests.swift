@@ -17,32 +17,28 @@ struct SaturationFindingTests {
     ]
 
     static func experiment(metrics: String) throws -> ExperimentModel {
-        let folder = try TestSupport.temporaryFolder("saturation")
-        defer { TestSupport.cleanUp(folder) }
-        let path = folder.appendingPathComponent("lab.sqlite").path
-        let store = try LabStore.openForWriting(path: path)
         let spec = """
             {"name":"engines","question":"Which engine is fastest?","engines":["threaded","async"],
             "axes":{"concurrency":[1,256]},"requests":10,"repetitions":3,"seed":1,
             "answer":{"metrics":[\(metrics)],"compare":"engine","by":"concurrency"}}
             """
-        let runID = try store.insertRun(RunRecord.constructed("engines", spec: spec))
-        for (engine, byConcurrency) in cpu.sorted(by: { $0.key < $1.key }) {
-            for (concurrency, seconds) in byConcurrency.sorted(by: { $0.key < $1.key }) {
-                for repetition in 0..<3 {
-                    try ConstructedRun.addCell(
-                        store, runID: runID, experiment: "engines", engine: engine, concurrency: concurrency,
-                        repetition: repetition, elapsedNs: 1_000_000_000,
-                        client: ResourceFigures(
-                            cpuUserSeconds: seconds.client, cpuSysSeconds: 0, peakRSSBytes: 1 << 20,
-                            voluntarySwitches: 0, involuntarySwitches: 0),
-                        server: ServerFigures(
-                            requests: 1, connections: 1, serviceMeanNs: 1e6, serviceP99Ns: 1e6,
-                            cpuUserSeconds: seconds.server, cpuSysSeconds: 0, countersJSON: "{}"))
+        return try ConstructedRun.experiment("engines", spec: spec) { store, runID in
+            for (engine, byConcurrency) in cpu.sorted(by: { $0.key < $1.key }) {
+                for (concurrency, seconds) in byConcurrency.sorted(by: { $0.key < $1.key }) {
+                    for repetition in 0..<3 {
+                        try ConstructedRun.addCell(
+                            store, runID: runID, experiment: "engines", engine: engine, concurrency: concurrency,
+                            repetition: repetition, elapsedNs: 1_000_000_000,
+                            client: ResourceFigures(
+                                cpuUserSeconds: seconds.client, cpuSysSeconds: 0, peakRSSBytes: 1 << 20,
+                                voluntarySwitches: 0, involuntarySwitches: 0),
+                            server: ServerFigures(
+                                requests: 1, connections: 1, serviceMeanNs: 1e6, serviceP99Ns: 1e6,
+                                cpuUserSeconds: seconds.server, cpuSysSeconds: 0, countersJSON: "{}"))
+                    }
                 }
             }
         }
-        return try ConstructedRun.finish(store, runID: runID, path: path)
     }
 
     @Test("the findings name the points where each side's CPU saturated, and count the others")
