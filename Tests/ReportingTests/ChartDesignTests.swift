@@ -278,10 +278,13 @@ struct ChartDesignTests {
             "no retries", "retries", "retries + budget token:10", "retries + breaker", "retries + throttle k:2",
         ])
         #expect(GnuplotScript.ticLines("retries + budget token:10") == ["retries", "+ budget token:10"])
-        // 130 pixels of margin and 5 categories of 17 characters: 130 + 5 · (9 · 17 + 24).
-        #expect(ChartPlanner.categoryPanelWidth(long) == 1015)
+        // 130 pixels of margin and 5 categories of 17 characters: 130 + 5 · (7.5 · 17 + 10), rounded down.
+        #expect(ChartPlanner.categoryPanelWidth(long) == 815)
         let stacked = ChartPlanner.layout([long, long, long], rows: 1)
-        #expect(stacked.perRow == 1 && stacked.rows == 3 && stacked.width == 1015)
+        #expect(stacked.perRow == 1 && stacked.rows == 3 && stacked.width == 960)
+        // Two such panels side by side would get 600 pixels each, too few, though 2 · 815 fits in 2400.
+        let two = ChartPlanner.layout([long, long], rows: 1)
+        #expect(two.perRow == 1 && two.rows == 2 && two.width == 960)
         let short = panel(["off", "k:1.5", "k:2", "k:3"])
         let sideBySide = ChartPlanner.layout([short, short, short], rows: 1)
         #expect(sideBySide.perRow == 3 && sideBySide.rows == 1 && sideBySide.width == 1800)

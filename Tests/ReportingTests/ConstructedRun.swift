@@ -33,24 +33,28 @@ enum ConstructedRun {
         return experiment
     }
 
-    /// Adds a complete cell of `engine` at `concurrency` to run `runID`: one successful request of 1 ms, the cell's
-    /// wall time `elapsedNs`, and the client's and server's figures given.
+    /// Adds a complete cell of `engine` at `concurrency` to run `runID`: its `requests` successful requests of 1 ms,
+    /// one every `spacingNs` (each sent when intended), the cell's wall time `elapsedNs`, the client's and server's
+    /// figures given, and `load` (JSON members, such as `"load":"poisson","rate":1000`) among its parameters.
     static func addCell(
         _ store: LabStore, runID: Int64, experiment: String, engine: String, concurrency: Int, repetition: Int,
-        elapsedNs: Int64, client: ResourceFigures, server: ServerFigures? = nil
+        elapsedNs: Int64, client: ResourceFigures, server: ServerFigures? = nil, load: String = "",
+        requests: Int = 1, spacingNs: Int64 = 0
     ) throws {
+        let extra = load.isEmpty ? "" : "," + load
         var cell = CellRecord(
             cellKey: "\(engine)-\(concurrency)-\(repetition)", runID: runID, experiment: experiment, engine: engine,
             concurrency: concurrency, repetition: repetition,
-            params: #"{"concurrency":\#(concurrency),"engine":"\#(engine)"}"#, seed: 1, status: .running,
-            plannedRequests: 1, warmupRequests: 0, startedAt: "2026-01-01T00:00:00Z")
+            params: #"{"concurrency":\#(concurrency),"engine":"\#(engine)"\#(extra)}"#, seed: 1, status: .running,
+            plannedRequests: requests, warmupRequests: 0, startedAt: "2026-01-01T00:00:00Z")
         cell.id = try store.insertCell(cell)
         try store.insertSamples(
-            [
-                AttemptSample(
-                    requestID: 0, attempt: 1, intendedNs: 0, startNs: 0, endNs: 1_000_000, status: 200, errorClass: .ok,
-                    bytes: 1, isFinal: true, isWarmup: false)
-            ], cellID: cell.id)
+            (0..<requests).map { id in
+                let sentNs = Int64(id) * spacingNs
+                return AttemptSample(
+                    requestID: Int64(id), attempt: 1, intendedNs: sentNs, startNs: sentNs, endNs: sentNs + 1_000_000,
+                    status: 200, errorClass: .ok, bytes: 1, isFinal: true, isWarmup: false)
+            }, cellID: cell.id)
         cell.client = client
         cell.server = server
         cell.status = .complete

@@ -297,6 +297,48 @@ struct MetastableReportTests {
         #expect(GnuplotScript.quoteTic("no retries") == "'no retries'")
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func theQuestionsFindingsTableAndChartsCompareTheNamedTreatments() throws {
+        let experiment = try Self.experiment()
+        let page = MarkdownRenderer(
+            model: ReportModel(experiments: [experiment], runs: [], sampleCount: 0), displayDirectory: "reports",
+            databasePath: "lab.sqlite", resamples: 200
+        ).page(for: experiment, charts: [], status: [:])
+        #expect(page.contains("| context | treatment | reps |"), "\(page)")
+        let noRetries = try #require(page.range(of: "| async | no retries | 2 |"))
+        let retries = try #require(page.range(of: "| async | retries | 2 |"))
+        #expect(noRetries.lowerBound < retries.lowerBound)
+        #expect(page.contains("- **Goodput** (async), highest first: no retries 175, retries 104."), "\(page)")
+        // Points keep the treatments' order whatever order they came in, each with its own cells.
+        var reversed = experiment
+        reversed.points.reverse()
+        reversed.cells.reverse()
+        reversed.histograms.reverse()
+        let byPattern = try #require(ChartPlanner.byPattern(reversed))
+        #expect(
+            byPattern.points.map { $0.coordinate("treatment")?.display } == [
+                "no retries", "no retries", "retries", "retries",
+            ])
+        for (point, cells) in zip(byPattern.points, byPattern.cells) {
+            #expect(cells.allSatisfy { $0.cell.engine == point.engine && $0.params == point.params })
+        }
+        // A treatment no engine recovered from gets a cross on the recovery-time axis: here "retries" (x = 1).
+        let pattern = try #require(ChartPlanner.byPattern(experiment))
+        let recovery = Chart(
+            name: "t", title: "t", heading: "t", caption: "t",
+            panels: [ChartPanel(xLabel: "treatment", yLabel: "s", categoricalX: true, series: [], metric: "recovery_s")]
+        )
+        let marked = ChartPlanner.withUnrecovered(recovery, pattern, axis: ChartPlanner.patternAxis)
+        #expect(marked.panels[0].series.map(\.title) == ["no recovery time"])
+        #expect(marked.panels[0].series.first?.points.map(\.x) == [1])
+        #expect(marked.caption.hasSuffix("mark the treatments with no recovery time on any engine."))
+        // Goodput over time comes first (the index shows it); throughput is drawn per treatment.
+        let charts = ChartPlanner.charts(for: experiment)
+        #expect(charts.first?.name == "goodput")
+        let throughput = try #require(charts.first { $0.name == "throughput" })
+        #expect(throughput.panels.allSatisfy { $0.xTics?.map(\.label) == ["no retries", "retries"] })
+    }
+
     /// The breaker timeline draws the injected error rate under the breaker's state only when the rate changed; a
     /// rate that stayed the same (metastable's trigger is a capacity drop, not errors) is named in the caption.
     @Test(.timeLimit(.minutes(1)))

@@ -16,7 +16,11 @@ struct SaturationFindingTests {
         "async": [1: (0.04, 0.04), 256: (0.70, 0.95)],
     ]
 
-    static func experiment(metrics: String) throws -> ExperimentModel {
+    /// Open loops offered 1000 requests a second: per engine, the spacing of its first attempts at concurrency 256
+    /// (threaded keeps to the offered rate, async falls to half of it); at concurrency 1 both keep to it.
+    static let spacingNs: [String: Int64] = ["threaded": 1_000_000, "async": 2_000_000]
+
+    static func experiment(metrics: String, openLoop: Bool = false) throws -> ExperimentModel {
         let spec = """
             {"name":"engines","question":"Which engine is fastest?","engines":["threaded","async"],
             "axes":{"concurrency":[1,256]},"requests":10,"repetitions":3,"seed":1,
@@ -34,7 +38,9 @@ struct SaturationFindingTests {
                                 voluntarySwitches: 0, involuntarySwitches: 0),
                             server: ServerFigures(
                                 requests: 1, connections: 1, serviceMeanNs: 1e6, serviceP99Ns: 1e6,
-                                cpuUserSeconds: seconds.server, cpuSysSeconds: 0, countersJSON: "{}"))
+                                cpuUserSeconds: seconds.server, cpuSysSeconds: 0, countersJSON: "{}"),
+                            load: openLoop ? #""load":"poisson","rate":1000"# : "", requests: openLoop ? 11 : 1,
+                            spacingNs: concurrency == 1 ? 1_000_000 : spacingNs[engine] ?? 0)
                     }
                 }
             }
@@ -52,6 +58,32 @@ struct SaturationFindingTests {
                 "of 4 live points: the client's in 1 (threaded: concurrency 256); the server's in 1 "
                     + "(async: concurrency 256)."), "\(sentence)")
         #expect(sentence.hasSuffix("at the other 2 neither side's CPU was the limit."), "\(sentence)")
+    }
+
+    @Test("in open loops the findings say whether the schedule was kept, not that the saturated side set throughput")
+    func openLoops() throws {
+        let experiment = try Self.experiment(metrics: #""goodput""#, openLoop: true)
+        let sentence = try #require(
+            AnswerFindings.saturationSentence(AnswerView(experiment: experiment, answer: experiment.answer)))
+        #expect(sentence.hasPrefix("**Which side's CPU saturated** (its CPU at 90.0% or more"), "\(sentence)")
+        #expect(!sentence.contains("set the throughput"), "\(sentence)")
+        #expect(
+            sentence.contains(
+                "Those 2 are open loops, whose arrival rate the schedule sets: 1 of them kept to the offered rate "
+                    + "(within 5%, no ‡), so there the saturation showed in latency, measured from each request's "
+                    + "intended send, and not in throughput; 1 fell behind it (‡); at the other 2 neither side's CPU "
+                    + "was the limit."), "\(sentence)")
+    }
+
+    @Test("the Methods line says what saturation does in each kind of loop the experiment has")
+    func methodsByLoop() throws {
+        for openLoop in [false, true] {
+            let experiment = try Self.experiment(metrics: #""throughput""#, openLoop: openLoop)
+            let loads = experiment.cells.flatMap { $0.map { Methods.load($0, run: experiment.run) } }
+            let line = Methods.saturationLine(experiment, loads: loads)
+            #expect(line.contains("saturated side sets the throughput of its cells") == !openLoop, "\(line)")
+            #expect(line.contains("In an open loop the schedule sets the arrival rate") == openLoop, "\(line)")
+        }
     }
 
     @Test("no sentence where the question is not about throughput or goodput")

@@ -47,6 +47,9 @@ struct ChartPanel: Sendable {
     var categoricalX = false
     /// The series.
     var series: [ChartSeries]
+    /// The id of the `PlotMetric` the panel plots, so that a figure added later (wrk's line, the SRE book's ratios)
+    /// finds its panel; nil for panels of other charts.
+    var metric: String? = nil
 
     /// Every finite y value the panel draws: its points and the ends of their bars.
     var drawnYValues: [Double] { series.flatMap { $0.points.flatMap { [$0.y, $0.low, $0.high] } }.filter(\.isFinite) }

@@ -15,19 +15,22 @@ extension ChartPlanner {
         let what = metrics.count > 1 ? "throughput and goodput" : "throughput"
         let against = axis ?? "engine"
         let caption =
-            (metrics.count > 1
-                ? "Left: requests completed per second. Right: requests that succeeded per second."
-                : "Requests completed per second.")
-            + (axis == nil ? " Per engine." : " Against \(against), one series per engine and setting.")
+            (axis == nil ? "Per engine." : "Against \(against), one series per engine and setting.")
             + simulationNote(experiment)
             + (experiment.points.contains { ($0.metrics["samples_dropped"]?.high ?? 0) > 0 }
                 ? " Where the recording pipeline dropped samples, requests whose samples were dropped are not counted "
                     + "here: such a point is the rate of stored samples, not of the requests the engine completed "
                     + "(the producer rate counts every one)." : "")
-        let chart = metricChart(
+        var chart = metricChart(
             experiment, name: "throughput", title: "\(experiment.name): \(what) vs \(against)",
             heading: "\(what.prefix(1).uppercased() + what.dropFirst()) vs \(against)", caption: caption,
             metrics: metrics, axis: axis, groups: groups, lines: lines)
+        // Categories that need the width put the panels one a row (`layout`).
+        let (first, second) = chart.columns == 1 ? ("Top", "Bottom") : ("Left", "Right")
+        chart.caption =
+            (metrics.count > 1
+                ? "\(first): requests completed per second. \(second): requests that succeeded per second. "
+                : "Requests completed per second. ") + chart.caption
         return axis == ParameterName.concurrency.rawValue ? withReference(chart, experiment) : chart
     }
 
@@ -45,10 +48,7 @@ extension ChartPlanner {
         }.sorted { $0.x < $1.x }
         guard !points.isEmpty else { return chart }
         var chart = chart
-        for index in chart.panels.indices
-        where chart.panels[index].title == PlotMetric.throughput.title
-            || chart.panels[index].title.hasPrefix(PlotMetric.throughput.title + ":")
-        {
+        for index in chart.panels.indices where chart.panels[index].metric == PlotMetric.throughput.id {
             chart.panels[index].series.append(
                 ChartSeries(
                     title: "wrk (reference)", style: .errorLines, color: "#000000", dash: 2, pointType: 1,
@@ -190,6 +190,31 @@ extension ChartPlanner {
         if experiment.answer.analyses.contains("sre-client-throttling"), x == treatment {
             chart = withBookRatios(chart, experiment, axis: x)
         }
+        if experiment.answer.analyses.contains("metastable-recovery"), x == treatment {
+            chart = withUnrecovered(chart, experiment, axis: x)
+        }
+        return chart
+    }
+
+    /// A grey cross on the axis of the recovery-time panel at each treatment none of whose points has a recovery
+    /// time (their repetitions did not recover), so that an empty category is not read as one left unmeasured.
+    static func withUnrecovered(_ chart: Chart, _ experiment: ExperimentModel, axis: String) -> Chart {
+        guard let categories = categoryIndex(experiment, axis: axis),
+            let index = chart.panels.firstIndex(where: { $0.metric == "recovery_s" }), !chart.panels[index].logY
+        else { return chart }
+        var unrecovered: [Int: Bool] = [:]
+        for point in experiment.points {
+            guard let value = point.coordinate(axis), let x = categories[value.canonical] else { continue }
+            let missing = !(point.metrics["recovery_s"]?.median.isFinite ?? false)
+            unrecovered[x] = (unrecovered[x] ?? true) && missing
+        }
+        let points = unrecovered.filter(\.value).keys.sorted().map { (x: Double($0), y: 0.0, low: 0.0, high: 0.0) }
+        guard !points.isEmpty else { return chart }
+        var chart = chart
+        chart.panels[index].series.append(
+            ChartSeries(title: "no recovery time", style: .errorPoints, color: "#666666", pointType: 2, points: points))
+        chart.caption += " Grey crosses on the recovery-time panel's axis mark the treatments with no recovery time "
+        chart.caption += "on any engine."
         return chart
     }
 
@@ -197,9 +222,7 @@ extension ChartPlanner {
     /// backend-ratio panel, so the comparison the page makes can be seen.
     static func withBookRatios(_ chart: Chart, _ experiment: ExperimentModel, axis: String) -> Chart {
         guard let categories = categoryIndex(experiment, axis: axis),
-            let index = chart.panels.firstIndex(where: {
-                $0.title == PlotMetric.catalogue("backend_rejected_per_accepted")?.title
-            })
+            let index = chart.panels.firstIndex(where: { $0.metric == "backend_rejected_per_accepted" })
         else { return chart }
         let points = categories.compactMap { value, x -> (x: Double, y: Double, low: Double, high: Double)? in
             guard case .string(let name)? = JSONValue.parse(value), name.hasPrefix("k:"),

@@ -77,7 +77,8 @@ extension ChartPlanner {
     /// A metastable experiment whose only varying axes are the pattern switches (backoff, budget, breaker,
     /// throttle) as a copy with one categorical axis, `treatment`, valued as the page's tables name the treatments
     /// ("no retries", "retries + breaker", ...) in their order, so that its treatment chart has one point per
-    /// treatment and engine instead of series that join unrelated treatments; nil for any other experiment.
+    /// treatment and engine instead of series that join unrelated treatments, its points in that order; nil for any
+    /// other experiment.
     static func byPattern(_ experiment: ExperimentModel) -> ExperimentModel? {
         guard experiment.spec.answer?.analyses.contains("metastable-recovery") ?? false else { return nil }
         let patterns = Set(Analyses.patternParameters.map(\.name.rawValue))
@@ -92,6 +93,14 @@ extension ChartPlanner {
         }
         var copy = experiment
         for index in copy.points.indices { copy.points[index].coordinates = [(patternAxis, .string(labels[index]))] }
+        // Points in treatment order (stable, so each treatment's engines keep theirs), with their parallel arrays.
+        let order = copy.points.indices.sorted {
+            let (a, b) = (ordered.firstIndex(of: labels[$0])!, ordered.firstIndex(of: labels[$1])!)
+            return a == b ? $0 < $1 : a < b
+        }
+        copy.points = order.map { copy.points[$0] }
+        copy.histograms = order.map { copy.histograms[$0] }
+        copy.cells = order.map { copy.cells[$0] }
         copy.varyingAxes = [patternAxis]
         copy.spec.axes = [(patternAxis, ordered.map { .string($0) })]
         copy.spec.answer?.compare = patternAxis

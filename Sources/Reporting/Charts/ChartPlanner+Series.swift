@@ -320,7 +320,8 @@ extension ChartPlanner {
             let xLabel = axis.map { axisLabel($0) + (logX ? ", log scale" : "") } ?? "engine"
             var panel = ChartPanel(
                 title: title, xLabel: xLabel, yLabel: metric.yLabel, logX: logX, logY: metric.logY, xTics: panelTics,
-                yRange: metric.yRange, yFromData: metric.yFromData, categoricalX: categorical, series: series)
+                yRange: metric.yRange, yFromData: metric.yFromData, categoricalX: categorical, series: series,
+                metric: metric.id)
             if !metric.logY, metric.yRange == nil, !metric.yFromData, needsLogY(panel) {
                 panel.logY = true
                 panel.yLabel = logScaleLabel(metric.yLabel)
@@ -382,25 +383,26 @@ extension ChartPlanner {
             size: (width, rowHeight(panels, columns: perRow) * rowCount), rows: rowCount)
     }
 
-    /// The grid and pixel width of a chart's panels in `rows` rows: panels side by side up to 2400 pixels; but when
-    /// one row of side-by-side categorical panels would squeeze their labels into each other, one panel a row, as
-    /// wide as the widest needs.
+    /// The grid and pixel width of a chart's panels in `rows` rows: panels side by side, 600 pixels each and at most
+    /// 2400 in all; but when a row of categorical panels would squeeze a panel's labels into each other in its
+    /// share, one panel a row, as wide as the widest needs.
     static func layout(_ panels: [ChartPanel], rows: Int) -> (perRow: Int, rows: Int, width: Int) {
         let perRow = (panels.count + rows - 1) / Swift.max(1, rows)
         let needed = panels.map(categoryPanelWidth).max() ?? 0
-        if rows == 1, perRow > 1, needed * perRow > 2400 {
+        let width = Swift.max(960, Swift.min(600 * perRow, 2400))
+        if rows == 1, perRow > 1, needed > width / perRow {
             return (1, panels.count, Swift.max(960, needed))
         }
-        return (perRow, rows, Swift.max(960, Swift.min(600 * perRow, 2400)))
+        return (perRow, rows, width)
     }
 
     /// The pixel width a categorical panel needs so that its tic labels do not run into each other: its y axis' margin
-    /// and, per category, its label's longest line (about 9 pixels a character in the PNG's font) and a gap; 0 for a
+    /// and, per category, its label's longest line (about 7.5 pixels a character in the PNG's font) and a gap; 0 for a
     /// numeric x axis.
     static func categoryPanelWidth(_ panel: ChartPanel) -> Int {
         guard panel.categoricalX, let tics = panel.xTics, !tics.isEmpty else { return 0 }
         let widest = tics.flatMap { GnuplotScript.ticLines($0.label) }.map(\.count).max() ?? 0
-        return 130 + tics.count * (9 * widest + 24)
+        return 130 + tics.count * (15 * widest / 2 + 10)
     }
 
     /// The caption's sentences on points a panel leaves out because they have no value for its metric, so that a

@@ -21,7 +21,12 @@ enum ChartPlanner {
     /// The charts of `experiment`, in page order.
     static func charts(for experiment: ExperimentModel) -> [Chart] {
         let x = mainAxis(experiment)
-        var charts: [Chart] = [throughputChart(experiment, axis: x), spectrumChart(experiment)]
+        let byPattern = byPattern(experiment)
+        // A metastable experiment's throughput is drawn per named treatment, not against one of its switches.
+        var charts: [Chart] = [
+            byPattern.map { throughputChart($0, axis: patternAxis) } ?? throughputChart(experiment, axis: x),
+            spectrumChart(experiment),
+        ]
         if experiment.varies(.rate) {
             charts.append(latencyVsRateChart(experiment, axis: ParameterName.rate.rawValue))
         }
@@ -29,7 +34,7 @@ enum ChartPlanner {
             charts.append(errorRateChart(experiment, axis: ParameterName.errorRate.rawValue))
         }
         var treatmentNames: Set<String> = []
-        if let byPattern = byPattern(experiment) {
+        if let byPattern {
             let axis = patternAxis
             if let chart = treatmentChart(byPattern, treatment: axis, x: axis, taken: &treatmentNames) {
                 charts.append(chart)
@@ -42,7 +47,8 @@ enum ChartPlanner {
             }
         }
         if let chart = breakerChart(experiment) { charts.append(chart) }
-        if let chart = goodputChart(experiment) { charts.append(chart) }
+        // Goodput over time answers a metastable experiment's question: first, so the index shows it.
+        if let chart = goodputChart(experiment) { charts.insert(chart, at: byPattern == nil ? charts.endIndex : 0) }
         if let chart = pipelineChart(experiment) { charts.append(chart) }
         if sweepsConcurrency(experiment), experiment.points.contains(where: { $0.peakRSSBytes != nil }) {
             charts.append(resourcesChart(experiment))

@@ -76,7 +76,7 @@ extension Analyses {
                         cells.append((Double(cell.cell.concurrency), rss / 1024, cell.cell.cellKey))
                     }
                 }
-                let name = [treatment, context].filter { !$0.isEmpty }.joined(separator: ", ")
+                let name = AnswerView.label(treatment: treatment, context: context)
                 guard Set(cells.map(\.x)).count >= 2, let slope = slope(cells.map { ($0.x, $0.y) }) else {
                     single.append(name)
                     continue

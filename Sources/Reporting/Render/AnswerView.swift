@@ -9,6 +9,15 @@ struct AnswerView {
     /// Axes that vary between points, apart from the compared and the `by` axis.
     let contextAxes: [String]
 
+    /// The view the question's findings and table take: `experiment` by its spec's `answer`, except that a
+    /// metastable experiment's switches (backoff, budget, breaker, throttle) read as one axis of named treatments
+    /// ("no retries", "retries + breaker", ...; `ChartPlanner.byPattern`), so that its treatments are compared with
+    /// each other rather than backoff off against full within each setting of the other switches.
+    static func comparing(_ experiment: ExperimentModel) -> AnswerView {
+        let compared = ChartPlanner.byPattern(experiment) ?? experiment
+        return AnswerView(experiment: compared, answer: compared.answer)
+    }
+
     init(experiment: ExperimentModel, answer: ReportAnswer) {
         self.experiment = experiment
         self.answer = answer
@@ -38,6 +47,16 @@ struct AnswerView {
             parts.append("\(axis) \(point.coordinate(axis)?.display ?? "")")
         }
         return parts.joined(separator: ", ")
+    }
+
+    /// A point's name in a list: its treatment and context, "none, async"; either alone when the other is empty.
+    static func label(treatment: String, context: String) -> String {
+        [treatment, context].filter { !$0.isEmpty }.joined(separator: ", ")
+    }
+
+    /// `label(treatment:context:)` of `point`.
+    func label(_ point: PointSummary) -> String {
+        Self.label(treatment: treatment(point), context: context(point))
     }
 
     /// Contexts in display order (the order of the points).

@@ -39,8 +39,7 @@ struct MarkdownRenderer {
         var rows: [[String]] = []
         for experiment in model.experiments {
             let link = "[\(Markdown.escape(experiment.name))](\(experiment.slug)/README.md)"
-            rows += AnswerFindings.headlineRows(
-                AnswerView(experiment: experiment, answer: experiment.answer), link: link)
+            rows += AnswerFindings.headlineRows(AnswerView.comparing(experiment), link: link)
         }
         out += Markdown.table(
             header: ["experiment", "metric", "at", "best", "against", "ratio [95% bootstrap / range]"],
@@ -98,12 +97,13 @@ struct MarkdownRenderer {
             out += "from order statistics (see Methods), or the range of the runs with fewer than "
             out += "\(Estimate.minimumForInterval). Recompute them "
             out += "from [cells.csv](cells.csv).\n\n"
-            out += AnswerFindings.table(view) + "\n"
+            let compared = AnswerView.comparing(experiment)
+            out += AnswerFindings.table(compared) + "\n"
             for name in answer.analyses {
                 let section = Analyses.output(name, view).section
                 if !section.isEmpty { out += section + "\n" }
             }
-            out += SimulationComparison.section(experiment)
+            out += SimulationComparison.section(compared.experiment)
         }
         out += "## Setup\n\n"
         var setup: [[String]] = []
@@ -263,12 +263,13 @@ struct MarkdownRenderer {
         let answer = experiment.answer
         let view = AnswerView(experiment: experiment, answer: answer)
         var out = answer.analyses.flatMap { Analyses.output($0, view).findings }
-        out += AnswerFindings.sentences(view)
+        let compared = AnswerView.comparing(experiment)
+        out += AnswerFindings.sentences(compared)
         if let first = answer.metrics.first.flatMap(Metric.named) {
-            out += AnswerFindings.peakSentence(view, metric: first)
+            out += AnswerFindings.peakSentence(compared, metric: first)
         }
-        if let saturation = AnswerFindings.saturationSentence(view) { out.append(saturation) }
-        if let simulation = SimulationComparison.finding(experiment, brief: true) { out.append(simulation) }
+        if let saturation = AnswerFindings.saturationSentence(compared) { out.append(saturation) }
+        if let simulation = SimulationComparison.finding(compared.experiment, brief: true) { out.append(simulation) }
         return out.isEmpty ? ["No comparison: fewer than two treatments were measured at any point."] : out
     }
 

@@ -188,8 +188,21 @@ enum Methods {
                     + "\(Format.percent(saturation)) or more)")
         }
         out += parts.joined(separator: "; ") + ". "
-        out += "Shares are CPU time over the cell's wall time, warm-up included; a saturated side sets the "
-        out += "throughput of its cells, whatever the treatment.\n"
+        out += "Shares are CPU time over the cell's wall time, warm-up included. "
+        let open = experiment.points.contains(where: \.isOpenLoop)
+        let closed = experiment.points.contains { !$0.isOpenLoop }
+        if closed {
+            out += open ? "In a closed loop a" : "A"
+            out += " saturated side sets the throughput of its cells, whatever the treatment"
+            out += open ? "; in an open loop" : ".\n"
+        } else {
+            out += "In an open loop"
+        }
+        if open {
+            out += " the schedule sets the arrival rate, and a saturated side shows first as late sends and higher "
+            out += "latency (measured from the intended send), and in the throughput only once the achieved rate falls "
+            out += "behind the offered one (\(LoadCheck.openMark) in the tables).\n"
+        }
         return out
     }
 
