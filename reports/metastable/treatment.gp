@@ -5,7 +5,7 @@ script = 'treatment.gp'
 dir = (strlen(ARG0) >= strlen(script)) ? ARG0[1:strlen(ARG0) - strlen(script)] : ''
 data = dir . 'treatment.dat'
 set encoding utf8
-set terminal svg size 1015,1680 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
+set terminal svg size 960,1680 dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 set output dir . 'treatment.svg'
 reset
 set multiplot layout 3,1 title 'metastable: goodput, recovery time and wasted work per treatment'
@@ -50,7 +50,8 @@ set xrange [-0.6:4.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 2 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
-     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim'
+     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim', \
+     data index 4 using 1:2:3:4 with yerrorbars lc rgb '#666666' lw 2 pt 2 ps 1.4 title 'no recovery time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -70,10 +71,10 @@ set xtics ('no retries' 0, 'retries' 1, 'retries'."\n".'+ budget token:10' 2, 'r
 set xrange [-0.6:4.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
-     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim'
+plot data index 5 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 6 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim'
 unset multiplot
-set terminal pngcairo size 1015,1680 noenhanced font 'DejaVu Sans,11' background rgb 'white'
+set terminal pngcairo size 960,1680 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'treatment.png'
 reset
 set multiplot layout 3,1 title 'metastable: goodput, recovery time and wasted work per treatment'
@@ -118,7 +119,8 @@ set xrange [-0.6:4.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 2 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
-     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim'
+     data index 3 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim', \
+     data index 4 using 1:2:3:4 with yerrorbars lc rgb '#666666' lw 2 pt 2 ps 1.4 title 'no recovery time'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -138,7 +140,7 @@ set xtics ('no retries' 0, 'retries' 1, 'retries'."\n".'+ budget token:10' 2, 'r
 set xrange [-0.6:4.6]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
-plot data index 4 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
-     data index 5 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim'
+plot data index 5 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 7 ps 1.4 title 'async', \
+     data index 6 using 1:2:3:4 with yerrorbars lc rgb '#1b9e77' lw 2 pt 6 ps 1.4 title 'sim'
 unset multiplot
 unset output
