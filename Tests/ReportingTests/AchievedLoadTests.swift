@@ -95,11 +95,7 @@ struct AchievedLoadTests {
         let section = LoadCheck.section(short)
         #expect(section.contains("| 3 \(LoadCheck.closedMark) |"), "\(section)")
         #expect(section.contains("likely reason"))
-        let page = MarkdownRenderer(
-            model: ReportModel(experiments: [short], runs: [], sampleCount: 0),
-            displayDirectory: "out", databasePath: "lab.sqlite", resamples: 200
-        )
-        .page(for: short, charts: [], status: [:])
+        let page = ConstructedRun.page(short)
         #expect(page.contains("## Achieved concurrency"))
         #expect(page.contains("**Achieved concurrency** (closed loops)"))
     }
@@ -178,10 +174,7 @@ extension AchievedLoadTests {
             #expect(table.contains(Format.estimate(server, Format.significant) + " |"))
         }
         // The resources table carries both, whatever the spec names.
-        let page = MarkdownRenderer(
-            model: ReportModel(experiments: [experiment], runs: [], sampleCount: 0), displayDirectory: "out",
-            databasePath: "lab.sqlite", resamples: 200
-        ).page(for: experiment, charts: [], status: [:])
+        let page = ConstructedRun.page(experiment)
         let resources = try #require(page.components(separatedBy: "## Errors, retries and resources").last)
         #expect(resources.contains("| client CPU µs/request | server CPU µs/request |"))
         for point in experiment.points {

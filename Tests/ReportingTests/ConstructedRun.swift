@@ -62,5 +62,13 @@ enum ConstructedRun {
         try store.completeCell(cell)
     }
 
+    /// `experiment`'s page as the report renders it, without charts.
+    static func page(_ experiment: ExperimentModel) -> String {
+        MarkdownRenderer(
+            model: ReportModel(experiments: [experiment], runs: [], sampleCount: 0), displayDirectory: "reports",
+            databasePath: "lab.sqlite", resamples: 200
+        ).page(for: experiment, charts: [], status: [:])
+    }
+
     enum ConstructedRunError: Error { case noExperiment(String) }
 }

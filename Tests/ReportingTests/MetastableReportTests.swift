@@ -173,10 +173,7 @@ struct MetastableReportTests {
         #expect(retries.contains("sustaining effect: retries (1.48 attempts sent per request) and wasted work (60.0%"))
         #expect(retries.contains("live and sim agree (stayed collapsed)"))
         // The page carries the section and the findings.
-        let page = MarkdownRenderer(
-            model: ReportModel(experiments: [experiment], runs: [], sampleCount: 0), displayDirectory: "reports",
-            databasePath: "lab.sqlite", resamples: 200
-        ).page(for: experiment, charts: [], status: [:])
+        let page = ConstructedRun.page(experiment)
         #expect(page.contains("## Recovery after the trigger"))
         #expect(page.contains("- **retries**: async (live) stayed collapsed"))
     }
@@ -300,10 +297,7 @@ struct MetastableReportTests {
     @Test(.timeLimit(.minutes(1)))
     func theQuestionsFindingsTableAndChartsCompareTheNamedTreatments() throws {
         let experiment = try Self.experiment()
-        let page = MarkdownRenderer(
-            model: ReportModel(experiments: [experiment], runs: [], sampleCount: 0), displayDirectory: "reports",
-            databasePath: "lab.sqlite", resamples: 200
-        ).page(for: experiment, charts: [], status: [:])
+        let page = ConstructedRun.page(experiment)
         #expect(page.contains("| context | treatment | reps |"), "\(page)")
         let noRetries = try #require(page.range(of: "| async | no retries | 2 |"))
         let retries = try #require(page.range(of: "| async | retries | 2 |"))

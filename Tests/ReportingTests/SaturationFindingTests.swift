@@ -47,11 +47,15 @@ struct SaturationFindingTests {
         }
     }
 
+    /// The saturation finding of `experiment`, seen by its spec's answer.
+    static func sentence(_ experiment: ExperimentModel) -> String? {
+        AnswerFindings.saturationSentence(AnswerView(experiment: experiment, answer: experiment.answer))
+    }
+
     @Test("the findings name the points where each side's CPU saturated, and count the others")
     func namesEachSide() throws {
         let experiment = try Self.experiment(metrics: #""throughput""#)
-        let sentence = try #require(
-            AnswerFindings.saturationSentence(AnswerView(experiment: experiment, answer: experiment.answer)))
+        let sentence = try #require(Self.sentence(experiment))
         #expect(sentence.hasPrefix("**Which side limited throughput** (its CPU at 90.0% or more"))
         #expect(
             sentence.contains(
@@ -63,8 +67,7 @@ struct SaturationFindingTests {
     @Test("in open loops the findings say whether the schedule was kept, not that the saturated side set throughput")
     func openLoops() throws {
         let experiment = try Self.experiment(metrics: #""goodput""#, openLoop: true)
-        let sentence = try #require(
-            AnswerFindings.saturationSentence(AnswerView(experiment: experiment, answer: experiment.answer)))
+        let sentence = try #require(Self.sentence(experiment))
         #expect(sentence.hasPrefix("**Which side's CPU saturated** (its CPU at 90.0% or more"), "\(sentence)")
         #expect(!sentence.contains("set the throughput"), "\(sentence)")
         #expect(
@@ -89,6 +92,6 @@ struct SaturationFindingTests {
     @Test("no sentence where the question is not about throughput or goodput")
     func onlyForThroughput() throws {
         let experiment = try Self.experiment(metrics: #""p99_ms""#)
-        #expect(AnswerFindings.saturationSentence(AnswerView(experiment: experiment, answer: experiment.answer)) == nil)
+        #expect(Self.sentence(experiment) == nil)
     }
 }

@@ -56,13 +56,6 @@ struct SimulationReportTests {
         return line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    static func page(_ experiment: ExperimentModel) -> String {
-        MarkdownRenderer(
-            model: ReportModel(experiments: [experiment], runs: [], sampleCount: 0), displayDirectory: "reports",
-            databasePath: "lab.sqlite", resamples: 200
-        ).page(for: experiment, charts: [], status: [:])
-    }
-
     @Test(.timeLimit(.minutes(1)))
     func simulationIsOrderedLast() throws {
         #expect(ModelBuilder.engineOrder(spec: ["sim", "async"], present: ["sim", "async"]) == ["async", "sim"])
@@ -133,7 +126,7 @@ struct SimulationReportTests {
     @Test(.timeLimit(.minutes(1)))
     func pageLabelsSimulatedRowsAndFlagsNothingMissing() throws {
         let experiment = try Self.experiment()
-        let page = Self.page(experiment)
+        let page = ConstructedRun.page(experiment)
         #expect(page.contains("## Simulation vs live"))
         #expect(page.contains("- **Simulation vs live**: in 1 of 2 comparisons"))
         // Throughput table: no speed-up or CPU for sim, and no saturation mark.
@@ -211,7 +204,7 @@ struct SimulationReportTests {
         let network = Dictionary(
             uniqueKeysWithValues: experiment.points.map { ($0.engine, $0.coordinate("networkMs")?.canonical ?? "") })
         #expect(network == ["async": "0", "sim": "10"])
-        #expect(!Self.page(experiment).contains("networkMs null"))
+        #expect(!ConstructedRun.page(experiment).contains("networkMs null"))
     }
 }
 
