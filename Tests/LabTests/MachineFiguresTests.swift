@@ -235,4 +235,36 @@ import Testing
         #expect(!warning.contains("\n") && !warning.contains("--target"))
         #expect(try #require(check.warning(target: true)).contains("--target"))
     }
+
+    @Test func aProcessCPUReadingSplitsTheClocksTotalInTheTicksRatio() {
+        let start = ProcessFigures.CPUReading(totalNs: 1_000_000_000, userTicks: 70, sysTicks: 20)
+        let end = ProcessFigures.CPUReading(totalNs: 1_043_210_000, userTicks: 73, sysTicks: 21)
+        let spent = end.spent(since: start)
+        // 43.21 ms, not the 40 ms the four ticks alone would say; three parts user, one part system.
+        #expect(abs(spent.user - 0.0324075) < 1e-9 && abs(spent.sys - 0.0108025) < 1e-9)
+        // No tick fell in between: the whole total is user time, as the kernel counts it.
+        let tickless = ProcessFigures.CPUReading(totalNs: 1_004_000_000, userTicks: 70, sysTicks: 20)
+        #expect(tickless.spent(since: start) == (0.004, 0))
+    }
+
+    @Test func aProcessCPUReadingResolvesLessThanATick() throws {
+        let pid = getpid()
+        let before = try #require(ProcessFigures.cpuReading(pid: pid))
+        // Burn 3 ms of this thread's CPU: far under one 10 ms tick, which /proc's utime and stime would round to
+        // 0 or 10 ms.
+        var thread = timespec()
+        func threadNs() -> Int64 {
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &thread)
+            return Int64(thread.tv_sec) * 1_000_000_000 + Int64(thread.tv_nsec)
+        }
+        let start = threadNs()
+        var spin: UInt64 = 0
+        while threadNs() - start < 3_000_000 { spin &+= 1 }
+        let after = try #require(ProcessFigures.cpuReading(pid: pid))
+        let spent = after.totalNs - before.totalNs
+        #expect(spin > 0 && spent >= 3_000_000)
+        #expect(spent % 10_000_000 != 0, "a total in whole ticks: \(spent) ns")
+        let (user, sys) = after.spent(since: before)
+        #expect(abs(user + sys - Double(spent) / 1e9) < 1e-9)
+    }
 }

@@ -20,7 +20,9 @@ struct SaturationFindingTests {
     /// (threaded keeps to the offered rate, async falls to half of it); at concurrency 1 both keep to it.
     static let spacingNs: [String: Int64] = ["threaded": 1_000_000, "async": 2_000_000]
 
-    static func experiment(metrics: String, openLoop: Bool = false) throws -> ExperimentModel {
+    static func experiment(
+        metrics: String, openLoop: Bool = false, spacingNs: [String: Int64] = spacingNs
+    ) throws -> ExperimentModel {
         let spec = """
             {"name":"engines","question":"Which engine is fastest?","engines":["threaded","async"],
             "axes":{"concurrency":[1,256]},"requests":10,"repetitions":3,"seed":1,
@@ -76,6 +78,28 @@ struct SaturationFindingTests {
                     + "(within 5%, no ‡), so there the saturation showed in latency, measured from each request's "
                     + "intended send, and not in throughput; 1 fell behind it (‡); at the other 2 neither side's CPU "
                     + "was the limit."), "\(sentence)")
+    }
+
+    @Test("when every saturated open loop kept to its rate, or none did, the sentence says so of them all")
+    func openLoopsAllAlike() throws {
+        let lead = "Those 2 are open loops, whose arrival rate the schedule sets: "
+        let kept = try #require(
+            Self.sentence(
+                Self.experiment(
+                    metrics: #""goodput""#, openLoop: true, spacingNs: ["threaded": 1_000_000, "async": 1_000_000])))
+        #expect(
+            kept.contains(
+                lead + "they kept to the offered rate (within 5%, no ‡), so there the saturation showed in latency, "
+                    + "measured from each request's intended send, and not in throughput; at the other 2"),
+            "\(kept)")
+        let behind = try #require(
+            Self.sentence(
+                Self.experiment(
+                    metrics: #""goodput""#, openLoop: true, spacingNs: ["threaded": 2_000_000, "async": 2_000_000])))
+        #expect(
+            behind.contains(
+                lead + "they fell behind it (‡), so the saturated side's CPU set their throughput; at the other 2"),
+            "\(behind)")
     }
 
     @Test("the Methods line says what saturation does in each kind of loop the experiment has")

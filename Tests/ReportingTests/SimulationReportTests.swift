@@ -83,6 +83,8 @@ struct SimulationReportTests {
                 "metric", "concurrency", "backoff", "sim [CI / range]", "async [CI / range]",
                 "async contains sim",
             ])
+        // Figures right (the numeric axis, the estimates), words left (the metric, backoff's names, yes/no).
+        #expect(section.contains("\n|---|---:|---|---:|---:|---|\n"), "\(section)")
         let none = try #require(Self.row(section, startingWith: "| server calls | 4 | none |"))
         #expect(none[3] == "102")
         #expect(none[4].hasPrefix("102 ["))

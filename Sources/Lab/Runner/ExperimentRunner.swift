@@ -286,7 +286,7 @@ public struct ExperimentRunner: Sendable {
             try await server.configure(
                 json: cell.serverConfiguration(base: spec.server, seed: serverSeed).jsonString(), client: admin)
         }
-        let serverCPU = server.flatMap { ProcessFigures.cpuSeconds(pid: $0.pid) }
+        let serverCPU = server.flatMap { ProcessFigures.cpuReading(pid: $0.pid) }
         let probeBefore = SpeedProbe.measure()
         let clientStart = ContinuousClock.now
 

@@ -80,12 +80,11 @@ package final class MockServerProcess: Sendable {
     }
 
     /// Reads the counters since the last reset, with the server process's CPU and peak memory.
-    package func figures(client: HTTPClient, cpuBefore: (user: Double, sys: Double)?) async throws -> ServerFigures {
+    package func figures(client: HTTPClient, cpuBefore: ProcessFigures.CPUReading?) async throws -> ServerFigures {
         let json = try await send(.GET, "/__admin/counters", body: nil, client: client)
         var figures = try ServerFigures.decode(countersJSON: json)
-        if let before = cpuBefore, let after = ProcessFigures.cpuSeconds(pid: pid) {
-            figures.cpuUserSeconds = after.user - before.user
-            figures.cpuSysSeconds = after.sys - before.sys
+        if let before = cpuBefore, let after = ProcessFigures.cpuReading(pid: pid) {
+            (figures.cpuUserSeconds, figures.cpuSysSeconds) = after.spent(since: before)
         }
         figures.peakRSSBytes = ProcessFigures.peakRSSBytes(pid: pid)
         return figures

@@ -4,17 +4,46 @@ import LabStore
 /// CPU and peak-memory readings of a process from /proc (Linux), usable for this process and for the
 /// mock server's. The peak (VmHWM) can be reset, so each cell gets its own peak.
 package enum ProcessFigures {
-    /// User and system CPU seconds of `pid` (default: this process), or nil where /proc is missing.
-    static func cpuSeconds(pid: Int32? = nil) -> (user: Double, sys: Double)? {
-        let path = "/proc/\(pid.map(String.init) ?? "self")/stat"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+    /// The CPU time a process has used, read at one instant. Two of them give a cell's user and system seconds
+    /// (`CPUReading.spent(since:)`).
+    ///
+    /// /proc's utime and stime count whole ticks of USER_HZ (10 ms), which is too coarse for a short cell: the
+    /// mock server serves a 2 s cell at concurrency 1 in about 40 ms of CPU, so ticks alone put its CPU per
+    /// request anywhere within ±25%. The process's CPU-time clock (`clock_getcpuclockid`, every thread, to the
+    /// nanosecond) gives the total; the ticks only split it between user and system.
+    package struct CPUReading: Sendable, Hashable {
+        /// The process's CPU-time clock, ns.
+        package var totalNs: Int64
+        /// /proc's utime and stime, ticks.
+        package var userTicks: Int64
+        package var sysTicks: Int64
+
+        /// User and system seconds from `start` to this reading: the clock's total, split in the ratio of the
+        /// ticks counted in between, as the kernel's `getrusage` splits a task's run time; when no tick fell in
+        /// between, all of it counts as user time, as the kernel counts it then.
+        package func spent(since start: CPUReading) -> (user: Double, sys: Double) {
+            let total = Double(max(0, totalNs - start.totalNs)) / 1e9
+            let user = max(0, userTicks - start.userTicks)
+            let sys = max(0, sysTicks - start.sysTicks)
+            guard user + sys > 0 else { return (total, 0) }
+            let userShare = Double(user) / Double(user + sys)
+            return (total * userShare, total * (1 - userShare))
+        }
+    }
+
+    /// `pid`'s CPU reading now, or nil where /proc or its CPU-time clock is missing.
+    package static func cpuReading(pid: Int32) -> CPUReading? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return nil }
         // Fields after the command name: state is field 3, utime 14 and stime 15 (1-based).
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let sys = Double(fields[12]) else { return nil }
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        return (user / ticks, sys / ticks)
+        guard fields.count > 13, let user = Int64(fields[11]), let sys = Int64(fields[12]) else { return nil }
+        var clock = clockid_t()
+        var now = timespec()
+        guard clock_getcpuclockid(pid, &clock) == 0, clock_gettime(clock, &now) == 0 else { return nil }
+        return CPUReading(
+            totalNs: Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec), userTicks: user, sysTicks: sys)
     }
 
     /// Peak resident set size of `pid` since the last reset, in bytes, or nil where /proc is missing.

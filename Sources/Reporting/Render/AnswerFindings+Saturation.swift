@@ -64,9 +64,10 @@ extension AnswerFindings {
                 " kept to the offered rate (within 5%, no \(LoadCheck.openMark)), so there the saturation showed in "
             text += "latency, measured from each request's intended send, and not in throughput"
         }
-        if missed > 0 {
-            text += kept > 0 ? "; \(missed) fell behind it (\(LoadCheck.openMark))" : ": they fell behind it "
-            text += kept > 0 ? "" : "(\(LoadCheck.openMark)), so the saturated side's CPU set their throughput"
+        if missed > 0 && kept > 0 {
+            text += "; \(missed) fell behind it (\(LoadCheck.openMark))"
+        } else if missed > 0 {
+            text += ": they fell behind it (\(LoadCheck.openMark)), so the saturated side's CPU set their throughput"
         }
         clauses.append(text)
         return clauses.joined(separator: "; ")

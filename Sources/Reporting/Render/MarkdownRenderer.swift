@@ -36,21 +36,22 @@ struct MarkdownRenderer {
         out += "Each experiment by the metric that answers its question: the best treatment where most were "
         out += "compared, against the baseline or the worst, as a ratio of medians with its interval and a rank test "
         out += "(~ marks a difference that is not significant or cannot be tested).\n\n"
+        let views = model.experiments.map(AnswerView.comparing)
         var rows: [[String]] = []
-        for experiment in model.experiments {
+        for (experiment, compared) in zip(model.experiments, views) {
             let link = "[\(Markdown.escape(experiment.name))](\(experiment.slug)/README.md)"
-            rows += AnswerFindings.headlineRows(AnswerView.comparing(experiment), link: link)
+            rows += AnswerFindings.headlineRows(compared, link: link)
         }
         out += Markdown.table(
             header: ["experiment", "metric", "at", "best", "against", "ratio [95% bootstrap / range]"],
             alignRight: [false, false, false, true, true, true], rows: rows)
-        for experiment in model.experiments {
+        for (experiment, compared) in zip(model.experiments, views) {
             out += "\n## [\(Markdown.escape(experiment.name))](\(experiment.slug)/README.md)\n\n"
             if !experiment.spec.question.isEmpty {
                 out += "> \(Markdown.escape(experiment.spec.question))\n\n"
             }
             out += targetNote(experiment.run)
-            out += findings(for: experiment).map { "- " + $0 + "\n" }.joined()
+            out += findings(for: experiment, compared: compared).map { "- " + $0 + "\n" }.joined()
             if let chart = charts[experiment.slug]?.first {
                 out += "\n" + chartBlock(chart, slug: experiment.slug, status: status, fromIndex: true)
             }
@@ -85,7 +86,8 @@ struct MarkdownRenderer {
         if !spec.notes.isEmpty { out += "\(Markdown.escape(spec.notes))\n\n" }
         out += targetNote(experiment.run)
         out += "[Back to the index](../README.md)\n\n## Findings\n\n"
-        out += findings(for: experiment).map { "- " + $0 + "\n" }.joined() + "\n"
+        let compared = AnswerView.comparing(experiment)
+        out += findings(for: experiment, compared: compared).map { "- " + $0 + "\n" }.joined() + "\n"
         do {
             let answer = experiment.answer
             let view = AnswerView(experiment: experiment, answer: answer)
@@ -97,7 +99,6 @@ struct MarkdownRenderer {
             out += "from order statistics (see Methods), or the range of the runs with fewer than "
             out += "\(Estimate.minimumForInterval). Recompute them "
             out += "from [cells.csv](cells.csv).\n\n"
-            let compared = AnswerView.comparing(experiment)
             out += AnswerFindings.table(compared) + "\n"
             for name in answer.analyses {
                 let section = Analyses.output(name, view).section
@@ -258,12 +259,12 @@ struct MarkdownRenderer {
     }
 
     /// The page's findings: from the spec's `answer` when it has one (its named analyses, written for the question,
-    /// first; then the question's metrics compared by treatment), else the generic throughput and error figures.
-    func findings(for experiment: ExperimentModel) -> [String] {
+    /// first; then the question's metrics compared by treatment, in `compared`, `AnswerView.comparing(experiment)`),
+    /// else the generic throughput and error figures.
+    func findings(for experiment: ExperimentModel, compared: AnswerView) -> [String] {
         let answer = experiment.answer
         let view = AnswerView(experiment: experiment, answer: answer)
         var out = answer.analyses.flatMap { Analyses.output($0, view).findings }
-        let compared = AnswerView.comparing(experiment)
         out += AnswerFindings.sentences(compared)
         if let first = answer.metrics.first.flatMap(Metric.named) {
             out += AnswerFindings.peakSentence(compared, metric: first)

@@ -179,7 +179,12 @@ enum SimulationComparison {
             + liveEngines.flatMap {
                 ["\(Markdown.escape($0)) [CI / range]", "\(Markdown.escape($0)) contains sim"]
             }
-        out += Markdown.table(header: header, alignRight: header.map { $0 != "metric" }, rows: table)
+        // Figures right, words left: a numeric axis and the estimates right; the metric, a named treatment
+        // (metastable's "retries + breaker") and the yes/no columns left.
+        let numericAxes = axes.map { axis in rows.allSatisfy { $0.sim.coordinate(axis)?.numberValue != nil } }
+        let alignRight =
+            [false] + numericAxes + [true] + liveEngines.flatMap { _ in [true, false] }
+        out += Markdown.table(header: header, alignRight: alignRight, rows: table)
         if let finding = finding(experiment) { out += "\n" + finding + "\n" }
         if rows.contains(where: { row in row.live.contains { !$0.agrees(row.simEstimate.median) } }) {
             out += "\nWhere they disagree, a possible cause is what the model leaves out and the live run carries: "
