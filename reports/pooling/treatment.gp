@@ -50,7 +50,7 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [0.869565217:13317]
+set yrange [0.869565217:15496.25]
 set ytics ('1' 1, '10' 10, '100' 100, '1000' 1000, '10000' 10000)
 plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
@@ -75,7 +75,7 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [28.9117813:380.691659]
+set yrange [22.4391615:363.910992]
 set ytics ('50' 50, '100' 100, '200' 200)
 plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 13 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
@@ -129,7 +129,7 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [0.869565217:13317]
+set yrange [0.869565217:15496.25]
 set ytics ('1' 1, '10' 10, '100' 100, '1000' 1000, '10000' 10000)
 plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
@@ -154,7 +154,7 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [28.9117813:380.691659]
+set yrange [22.4391615:363.910992]
 set ytics ('50' 50, '100' 100, '200' 200)
 plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 13 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
