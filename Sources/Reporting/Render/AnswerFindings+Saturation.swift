@@ -46,14 +46,9 @@ extension AnswerFindings {
     /// open-loop points, whose arrival rate the schedule sets: where the achieved rate kept to the offered one
     /// (`LoadCheck`), the saturation showed in latency and lateness, not in throughput.
     private static func limitClause(closed: Int, open: [PointSummary]) -> String {
-        var clauses: [String] = []
-        if closed > 0 {
-            clauses.append(
-                open.isEmpty
-                    ? "At those points the saturated side's CPU set the throughput"
-                    : "At the \(closed) closed-loop ones the saturated side's CPU set the throughput")
+        guard !open.isEmpty else {
+            return closed > 0 ? "At those points the saturated side's CPU set the throughput" : ""
         }
-        guard !open.isEmpty else { return clauses.joined() }
         let kept = open.filter { !LoadCheck.missed($0) }.count
         let missed = open.count - kept
         var text = closed > 0 ? "the \(open.count) open-loop ones" : "Those \(open.count) are open loops"
@@ -69,8 +64,8 @@ extension AnswerFindings {
         } else if missed > 0 {
             text += ": they fell behind it (\(LoadCheck.openMark)), so the saturated side's CPU set their throughput"
         }
-        clauses.append(text)
-        return clauses.joined(separator: "; ")
+        return closed > 0
+            ? "At the \(closed) closed-loop ones the saturated side's CPU set the throughput; " + text : text
     }
 
     /// The points of one side, grouped by name in the order met: "threaded: concurrency 256, 1024".

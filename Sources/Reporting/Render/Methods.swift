@@ -189,19 +189,15 @@ enum Methods {
         }
         out += parts.joined(separator: "; ") + ". "
         out += "Shares are CPU time over the cell's wall time, warm-up included. "
-        let open = experiment.points.contains(where: \.isOpenLoop)
-        let closed = experiment.points.contains { !$0.isOpenLoop }
-        if closed {
-            out += open ? "In a closed loop a" : "A"
-            out += " saturated side sets the throughput of its cells, whatever the treatment"
-            out += open ? "; in an open loop" : ".\n"
-        } else {
-            out += "In an open loop"
-        }
-        if open {
-            out += " the schedule sets the arrival rate, and a saturated side shows first as late sends and higher "
-            out += "latency (measured from the intended send), and in the throughput only once the achieved rate falls "
-            out += "behind the offered one (\(LoadCheck.openMark) in the tables).\n"
+        let closedRule = "saturated side sets the throughput of its cells, whatever the treatment"
+        let openRule =
+            "the schedule sets the arrival rate, and a saturated side shows first as late sends and higher latency "
+            + "(measured from the intended send), and in the throughput only once the achieved rate falls behind the "
+            + "offered one (\(LoadCheck.openMark) in the tables)"
+        switch (experiment.points.contains { !$0.isOpenLoop }, experiment.points.contains(where: \.isOpenLoop)) {
+        case (true, true): out += "In a closed loop a \(closedRule); in an open loop \(openRule).\n"
+        case (true, false): out += "A \(closedRule).\n"
+        case (false, _): out += "In an open loop \(openRule).\n"
         }
         return out
     }
