@@ -26,7 +26,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:35000]
 set ytics ('0.001' 0.001, '0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10)
-set yrange [0.000444347826:12.3658039]
+set yrange [0.000444347826:10.9044564]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, breaker=off', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, breaker=on', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, breaker=off', \
@@ -54,7 +54,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:35000]
 set ytics ('0.001' 0.001, '0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10)
-set yrange [0.000444347826:12.3658039]
+set yrange [0.000444347826:10.9044564]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, breaker=off', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, breaker=on', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, breaker=off', \

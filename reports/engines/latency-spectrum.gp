@@ -25,9 +25,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
-set xrange [0.8:398678.75]
+set xrange [0.8:581666.25]
 set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000)
-set yrange [8.76811043:3308.50141]
+set yrange [7.04671739:2546.35335]
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
@@ -49,9 +49,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
-set xrange [0.8:398678.75]
+set xrange [0.8:581666.25]
 set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000)
-set yrange [8.76811043:3308.50141]
+set yrange [7.04671739:2546.35335]
 plot data index 5 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 6 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 7 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
@@ -72,9 +72,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
-set xrange [0.8:398678.75]
+set xrange [0.8:581666.25]
 set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000)
-set yrange [8.76811043:3308.50141]
+set yrange [7.04671739:2546.35335]
 plot data index 9 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 10 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
      data index 11 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
@@ -99,9 +99,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
-set xrange [0.8:398678.75]
+set xrange [0.8:581666.25]
 set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000)
-set yrange [8.76811043:3308.50141]
+set yrange [7.04671739:2546.35335]
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
@@ -123,9 +123,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
-set xrange [0.8:398678.75]
+set xrange [0.8:581666.25]
 set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000)
-set yrange [8.76811043:3308.50141]
+set yrange [7.04671739:2546.35335]
 plot data index 5 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 6 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 7 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
@@ -146,9 +146,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
-set xrange [0.8:398678.75]
+set xrange [0.8:581666.25]
 set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000)
-set yrange [8.76811043:3308.50141]
+set yrange [7.04671739:2546.35335]
 plot data index 9 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 10 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
      data index 11 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'

@@ -49,7 +49,7 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '4' 4, '16' 16, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [34.5045563:872.804]
+set yrange [22.917662:642.38425]
 set ytics ('50' 50, '100' 100, '200' 200, '500' 500)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
@@ -101,7 +101,7 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '4' 4, '16' 16, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [34.5045563:872.804]
+set yrange [22.917662:642.38425]
 set ytics ('50' 50, '100' 100, '200' 200, '500' 500)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \

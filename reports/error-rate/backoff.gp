@@ -74,7 +74,7 @@ set key below Left reverse nobox spacing 1.1
 set logscale y 10
 set xtics ('0' 0, '0.1' 0.1, '0.2' 0.2, '0.3' 0.3, '0.5' 0.5)
 set xrange [-0.035:0.535]
-set yrange [1.73913043:23.8157813]
+set yrange [1.73913043:23.2693748]
 set ytics ('2' 2, '5' 5, '10' 10, '20' 20)
 plot data index 16 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, backoff=off, c=1', \
      data index 17 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, backoff=full, c=1', \
@@ -154,7 +154,7 @@ set key below Left reverse nobox spacing 1.1
 set logscale y 10
 set xtics ('0' 0, '0.1' 0.1, '0.2' 0.2, '0.3' 0.3, '0.5' 0.5)
 set xrange [-0.035:0.535]
-set yrange [1.73913043:23.8157813]
+set yrange [1.73913043:23.2693748]
 set ytics ('2' 2, '5' 5, '10' 10, '20' 20)
 plot data index 16 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, backoff=off, c=1', \
      data index 17 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, backoff=full, c=1', \

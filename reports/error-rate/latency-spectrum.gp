@@ -24,9 +24,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
-set xrange [0.8:43932.5]
+set xrange [0.8:46473.75]
 set ytics ('2' 2, '5' 5, '10' 10, '20' 20)
-set yrange [1.79349304:32.7141673]
+set yrange [1.78231652:26.3868604]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, backoff=full', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=off', \
@@ -50,9 +50,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
-set xrange [0.8:43932.5]
+set xrange [0.8:46473.75]
 set ytics ('2' 2, '5' 5, '10' 10, '20' 20)
-set yrange [1.79349304:32.7141673]
+set yrange [1.78231652:26.3868604]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, backoff=off', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, backoff=full', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, backoff=off', \

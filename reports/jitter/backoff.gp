@@ -26,7 +26,7 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [25.2173913:5646.5]
+set yrange [25.2173913:5793.7]
 set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
@@ -98,7 +98,7 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [0.0229235678:15.0384194]
+set yrange [0.0215710139:16.4443975]
 set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
 plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 16 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
@@ -244,7 +244,7 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [25.2173913:5646.5]
+set yrange [25.2173913:5793.7]
 set ytics ('50' 50, '100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
@@ -316,7 +316,7 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [0.0229235678:15.0384194]
+set yrange [0.0215710139:16.4443975]
 set ytics ('0.05' 0.05, '0.1' 0.1, '0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10)
 plot data index 15 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 16 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \

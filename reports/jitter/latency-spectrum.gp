@@ -27,7 +27,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100)
 set xrange [0.8:625]
 set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
-set yrange [6.19216783:15026.6603]
+set yrange [5.53593739:16432.8133]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSdMs=0, baseMs=…', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
@@ -51,7 +51,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100)
 set xrange [0.8:625]
 set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
-set yrange [6.19216783:15026.6603]
+set yrange [5.53593739:16432.8133]
 plot data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
      data index 6 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSdMs=0, baseMs=…', \
      data index 7 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
@@ -80,7 +80,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100)
 set xrange [0.8:625]
 set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
-set yrange [6.19216783:15026.6603]
+set yrange [5.53593739:16432.8133]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSdMs=0, baseMs=…', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
@@ -104,7 +104,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100)
 set xrange [0.8:625]
 set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
-set yrange [6.19216783:15026.6603]
+set yrange [5.53593739:16432.8133]
 plot data index 5 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none, networkMs=0, networkSdMs=0, baseMs=2, capM…', \
      data index 6 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential, networkMs=0, networkSdMs=0, baseMs=…', \
      data index 7 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, networkMs=0, networkSdMs=0, baseMs=2, capM…', \

@@ -49,7 +49,7 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [488.834783:8170.6005]
+set yrange [438.26087:6814.67]
 set ytics ('500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \
@@ -101,7 +101,7 @@ set logscale x 10
 set logscale y 10
 set xtics ('10' 10, '25' 25, '50' 50, '100' 100)
 set xrange [8:125]
-set yrange [488.834783:8170.6005]
+set yrange [438.26087:6814.67]
 set ytics ('500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=none', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=exponential', \

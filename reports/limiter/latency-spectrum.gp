@@ -26,7 +26,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:5000]
 set ytics ('10' 10, '20' 20, '50' 50, '100' 100)
-set yrange [8.75216348:190.902255]
+set yrange [8.73902261:183.651089]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'limiter=off, acquireTimeoutMs=10', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'limiter=limit:8, acquireTimeoutMs=10', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'limiter=limit:8, acquireTimeoutMs=100', \
@@ -55,7 +55,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:5000]
 set ytics ('10' 10, '20' 20, '50' 50, '100' 100)
-set yrange [8.75216348:190.902255]
+set yrange [8.73902261:183.651089]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'limiter=off, acquireTimeoutMs=10', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'limiter=limit:8, acquireTimeoutMs=10', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'limiter=limit:8, acquireTimeoutMs=100', \

@@ -26,7 +26,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:9375]
 set ytics ('5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [3.80495652:287.618135]
+set yrange [3.75972348:289.777044]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
 set terminal pngcairo size 960,600 noenhanced font 'DejaVu Sans,11' background rgb 'white'
@@ -50,7 +50,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 set xrange [0.8:9375]
 set ytics ('5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
-set yrange [3.80495652:287.618135]
+set yrange [3.75972348:289.777044]
 plot data index 0 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 1 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
 unset output

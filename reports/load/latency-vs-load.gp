@@ -25,7 +25,7 @@ set key below Left reverse nobox spacing 1.1
 set logscale y 10
 set xtics ('400' 400, '800' 800, '1200' 1200, '1400' 1400, '1600' 1600, '2000' 2000)
 set xrange [320:2080]
-set yrange [4.58039565:147.718143]
+set yrange [4.52696957:145.68325]
 set ytics ('5' 5, '10' 10, '20' 20, '50' 50, '100' 100)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
@@ -45,7 +45,7 @@ set key below Left reverse nobox spacing 1.1
 set logscale y 10
 set xtics ('400' 400, '800' 800, '1200' 1200, '1400' 1400, '1600' 1600, '2000' 2000)
 set xrange [320:2080]
-set yrange [5.51713304:283.829861]
+set yrange [5.41028087:285.638655]
 set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
 plot data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 3 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
@@ -70,7 +70,7 @@ set key below Left reverse nobox spacing 1.1
 set logscale y 10
 set xtics ('400' 400, '800' 800, '1200' 1200, '1400' 1400, '1600' 1600, '2000' 2000)
 set xrange [320:2080]
-set yrange [4.58039565:147.718143]
+set yrange [4.52696957:145.68325]
 set ytics ('5' 5, '10' 10, '20' 20, '50' 50, '100' 100)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'
@@ -90,7 +90,7 @@ set key below Left reverse nobox spacing 1.1
 set logscale y 10
 set xtics ('400' 400, '800' 800, '1200' 1200, '1400' 1400, '1600' 1600, '2000' 2000)
 set xrange [320:2080]
-set yrange [5.51713304:283.829861]
+set yrange [5.41028087:285.638655]
 set ytics ('10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
 plot data index 2 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 3 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async'

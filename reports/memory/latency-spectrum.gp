@@ -27,7 +27,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:76800]
 set ytics ('200' 200, '500' 500, '1000' 1000)
-set yrange [173.996231:1982.6458]
+set yrange [173.978677:1596.20962]
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
@@ -51,7 +51,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:76800]
 set ytics ('200' 200, '500' 500, '1000' 1000)
-set yrange [173.996231:1982.6458]
+set yrange [173.978677:1596.20962]
 plot data index 5 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 6 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 7 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
@@ -74,7 +74,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:76800]
 set ytics ('200' 200, '500' 500, '1000' 1000)
-set yrange [173.996231:1982.6458]
+set yrange [173.978677:1596.20962]
 plot data index 9 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 10 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
      data index 11 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'
@@ -101,7 +101,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:76800]
 set ytics ('200' 200, '500' 500, '1000' 1000)
-set yrange [173.996231:1982.6458]
+set yrange [173.978677:1596.20962]
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
@@ -125,7 +125,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:76800]
 set ytics ('200' 200, '500' 500, '1000' 1000)
-set yrange [173.996231:1982.6458]
+set yrange [173.978677:1596.20962]
 plot data index 5 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 6 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 7 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
@@ -148,7 +148,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:76800]
 set ytics ('200' 200, '500' 500, '1000' 1000)
-set yrange [173.996231:1982.6458]
+set yrange [173.978677:1596.20962]
 plot data index 9 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
      data index 10 using 1:2 with linespoints lc rgb '#a6761d' lw 2 dt 1 pt 4 ps 1.1 title 'async_ahc', \
      data index 11 using 1:2 with linespoints lc rgb '#666666' lw 2 dt 1 pt 6 ps 1.1 title 'async_curl'

@@ -49,8 +49,8 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [84.2933367:5974.825]
-set ytics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
+set yrange [63.6950153:4059.30833]
+set ytics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
@@ -101,8 +101,8 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [84.2933367:5974.825]
-set ytics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000, '5000' 5000)
+set yrange [63.6950153:4059.30833]
+set ytics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000)
 plot data index 5 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 6 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \

@@ -25,8 +25,8 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [4.30568858:9451.01068]
-set ytics ('10' 10, '100' 100, '1000' 1000)
+set yrange [4.31535834:11353.4334]
+set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \
@@ -52,8 +52,8 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '64' 64, '256' 256, '1024' 1024, '4096' 4096)
 set xrange [0.8:5120]
-set yrange [4.30568858:9451.01068]
-set ytics ('10' 10, '100' 100, '1000' 1000)
+set yrange [4.31535834:11353.4334]
+set ytics ('10' 10, '100' 100, '1000' 1000, '10000' 10000)
 plot data index 0 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync', \
      data index 1 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded', \
      data index 2 using 1:2:3:4 with yerrorlines lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async', \

@@ -21,12 +21,12 @@ set title 'metastable: circuit breaker state over time'
 set xlabel 'time since the cell started (s)'
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:15.453751]
+set xrange [0:15.4616526]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
 plot data index 0 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 1 title 'async, backoff=full, budget=none, breaker=on, throttle=off, rep 2', \
      data index 1 using 1:2 with steps lc rgb '#66a61e' lw 2 dt 2 title 'sim, backoff=full, budget=none, breaker=on, throttle=off, rep 10', \
-     data index 2 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.87–3.87 s)'
+     data index 2 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.92–3.92 s)'
 set terminal pngcairo size 960,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 set output dir . 'breaker.png'
 reset
@@ -43,10 +43,10 @@ set title 'metastable: circuit breaker state over time'
 set xlabel 'time since the cell started (s)'
 set ylabel 'circuit breaker state'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:15.453751]
+set xrange [0:15.4616526]
 set ytics ('closed' 0, 'half-open' 1, 'open' 2)
 set yrange [-0.2:2.4]
 plot data index 0 using 1:2 with steps lc rgb '#1b9e77' lw 2 dt 1 title 'async, backoff=full, budget=none, breaker=on, throttle=off, rep 2', \
      data index 1 using 1:2 with steps lc rgb '#66a61e' lw 2 dt 2 title 'sim, backoff=full, budget=none, breaker=on, throttle=off, rep 10', \
-     data index 2 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.87–3.87 s)'
+     data index 2 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.92–3.92 s)'
 unset output

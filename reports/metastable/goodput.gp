@@ -24,14 +24,14 @@ set title 'async (live)'
 set xlabel ''
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:15.555]
+set xrange [0:15.759]
 set yrange [0:777.924]
-plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 4', \
+plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 0', \
      data index 1 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries, rep 2', \
-     data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10, rep 2', \
-     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 0', \
+     data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10, rep 4', \
+     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 2', \
      data index 4 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2, rep 0', \
-     data index 5 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.91–3.91 s)'
+     data index 5 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.93–3.93 s)'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -47,7 +47,7 @@ set title 'sim (simulated)'
 set xlabel 'time since the cell started (s)'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:15.555]
+set xrange [0:15.759]
 set yrange [0:777.924]
 plot data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 6', \
      data index 7 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries, rep 9', \
@@ -75,14 +75,14 @@ set title 'async (live)'
 set xlabel ''
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:15.555]
+set xrange [0:15.759]
 set yrange [0:777.924]
-plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 4', \
+plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 0', \
      data index 1 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries, rep 2', \
-     data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10, rep 2', \
-     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 0', \
+     data index 2 using 1:2 with lines lc rgb '#7570b3' lw 2 dt 3 title 'retries + budget token:10, rep 4', \
+     data index 3 using 1:2 with lines lc rgb '#e7298a' lw 2 dt 4 title 'retries + breaker, rep 2', \
      data index 4 using 1:2 with lines lc rgb '#66a61e' lw 2 dt 5 title 'retries + throttle k:2, rep 0', \
-     data index 5 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.91–3.91 s)'
+     data index 5 using 1:2 with steps lc rgb '#999999' lw 2 dt 1 title 'trigger (2.93–3.93 s)'
 unset logscale
 set autoscale
 set offsets 0, 0, 0, 0
@@ -98,7 +98,7 @@ set title 'sim (simulated)'
 set xlabel 'time since the cell started (s)'
 set ylabel 'goodput (successful requests/s)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:15.555]
+set xrange [0:15.759]
 set yrange [0:777.924]
 plot data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'no retries, rep 6', \
      data index 7 using 1:2 with lines lc rgb '#d95f02' lw 2 dt 2 title 'retries, rep 9', \

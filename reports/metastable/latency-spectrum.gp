@@ -26,7 +26,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:52500]
 set ytics ('0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10, '100' 100)
-set yrange [0.00263304348:393.813139]
+set yrange [0.00665826087:386.550354]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=off, budget=none, breaker=off, throttle=off', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=full, budget=none, breaker=off, throttle=off', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, budget=none, breaker=off, throttle=k:2', \
@@ -53,7 +53,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:52500]
 set ytics ('0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10, '100' 100)
-set yrange [0.00263304348:393.813139]
+set yrange [0.00665826087:386.550354]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'backoff=off, budget=none, breaker=off, throttle=off', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'backoff=full, budget=none, breaker=off, throttle=off', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'backoff=full, budget=none, breaker=off, throttle=k:2', \

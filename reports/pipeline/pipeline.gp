@@ -24,7 +24,7 @@ set title 'queue depth'
 set xlabel ''
 set ylabel 'queue depth (items)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3434686]
+set xrange [0:12.3432757]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -45,7 +45,7 @@ set title 'memory'
 set xlabel ''
 set ylabel 'resident memory (MiB)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3434686]
+set xrange [0:12.3432757]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 3 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -66,7 +66,7 @@ set title 'scheduling lag, concurrency pool'
 set xlabel ''
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3434686]
+set xrange [0:12.3432757]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -87,7 +87,7 @@ set title 'scheduling lag, NIO event loop'
 set xlabel 'time since the cell started (s)'
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3434686]
+set xrange [0:12.3432757]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 9 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -113,7 +113,7 @@ set title 'queue depth'
 set xlabel ''
 set ylabel 'queue depth (items)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3434686]
+set xrange [0:12.3432757]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 0 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -134,7 +134,7 @@ set title 'memory'
 set xlabel ''
 set ylabel 'resident memory (MiB)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3434686]
+set xrange [0:12.3432757]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 3 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -155,7 +155,7 @@ set title 'scheduling lag, concurrency pool'
 set xlabel ''
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3434686]
+set xrange [0:12.3432757]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 6 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \
@@ -176,7 +176,7 @@ set title 'scheduling lag, NIO event loop'
 set xlabel 'time since the cell started (s)'
 set ylabel 'scheduling lag (ms)'
 set key below Left reverse nobox spacing 1.1
-set xrange [0:12.3434686]
+set xrange [0:12.3432757]
 set yrange [0:*]
 set offsets 0, 0, graph 0.06, 0
 plot data index 9 using 1:2 with lines lc rgb '#1b9e77' lw 2 dt 1 title 'async, recorderPolicy=block', \

@@ -25,9 +25,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
-set xrange [0.8:273573.75]
-set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50)
-set yrange [0.920394783:77.2378766]
+set xrange [0.8:310237.5]
+set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
+set yrange [0.915351304:248.604645]
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
@@ -50,9 +50,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
-set xrange [0.8:273573.75]
-set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50)
-set yrange [0.920394783:77.2378766]
+set xrange [0.8:310237.5]
+set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
+set yrange [0.915351304:248.604645]
 plot data index 6 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
      data index 7 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
      data index 8 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \
@@ -78,9 +78,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
-set xrange [0.8:273573.75]
-set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50)
-set yrange [0.920394783:77.2378766]
+set xrange [0.8:310237.5]
+set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
+set yrange [0.915351304:248.604645]
 plot data index 0 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
@@ -103,9 +103,9 @@ set key below Left reverse nobox spacing 1.1
 set logscale x 10
 set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
-set xrange [0.8:273573.75]
-set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50)
-set yrange [0.920394783:77.2378766]
+set xrange [0.8:310237.5]
+set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
+set yrange [0.915351304:248.604645]
 plot data index 6 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
      data index 7 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 2 pt 7 ps 1.1 title 'threaded, pooling=naive', \
      data index 8 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'async, pooling=pooled', \

@@ -50,8 +50,8 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [22.4391615:363.910992]
-set ytics ('50' 50, '100' 100, '200' 200)
+set yrange [18.2203457:306.101557]
+set ytics ('20' 20, '50' 50, '100' 100, '200' 200)
 plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
      data index 8 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
@@ -104,8 +104,8 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [22.4391615:363.910992]
-set ytics ('50' 50, '100' 100, '200' 200)
+set yrange [18.2203457:306.101557]
+set ytics ('20' 20, '50' 50, '100' 100, '200' 200)
 plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
      data index 8 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \

@@ -50,7 +50,7 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [0.869565217:15496.25]
+set yrange [0.869565217:15470.95]
 set ytics ('1' 1, '10' 10, '100' 100, '1000' 1000, '10000' 10000)
 plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
@@ -75,8 +75,8 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [22.4391615:363.910992]
-set ytics ('50' 50, '100' 100, '200' 200)
+set yrange [18.2203457:306.101557]
+set ytics ('20' 20, '50' 50, '100' 100, '200' 200)
 plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 13 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
      data index 14 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \
@@ -129,7 +129,7 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [0.869565217:15496.25]
+set yrange [0.869565217:15470.95]
 set ytics ('1' 1, '10' 10, '100' 100, '1000' 1000, '10000' 10000)
 plot data index 6 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 7 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
@@ -154,8 +154,8 @@ set logscale x 2
 set logscale y 10
 set xtics ('1' 1, '16' 16, '64' 64)
 set xrange [0.8:80]
-set yrange [22.4391615:363.910992]
-set ytics ('50' 50, '100' 100, '200' 200)
+set yrange [18.2203457:306.101557]
+set ytics ('20' 20, '50' 50, '100' 100, '200' 200)
 plot data index 12 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'sync, pooling=pooled', \
      data index 13 using 1:2:3:4 with yerrorlines lc rgb '#d95f02' lw 2 dt 2 pt 7 ps 1.1 title 'sync, pooling=naive', \
      data index 14 using 1:2:3:4 with yerrorlines lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'threaded, pooling=pooled', \

@@ -26,7 +26,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:20000]
 set ytics ('0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10)
-set yrange [0.00149130435:47.6340557]
+set yrange [0.00308695652:49.7852928]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'throttle=off', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'throttle=k:1.5', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'throttle=k:2', \
@@ -52,7 +52,7 @@ set logscale y 10
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
 set xrange [0.8:20000]
 set ytics ('0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10)
-set yrange [0.00149130435:47.6340557]
+set yrange [0.00308695652:49.7852928]
 plot data index 0 using 1:2 with linespoints lc rgb '#1b9e77' lw 2 dt 1 pt 7 ps 1.1 title 'throttle=off', \
      data index 1 using 1:2 with linespoints lc rgb '#d95f02' lw 2 dt 1 pt 5 ps 1.1 title 'throttle=k:1.5', \
      data index 2 using 1:2 with linespoints lc rgb '#7570b3' lw 2 dt 1 pt 9 ps 1.1 title 'throttle=k:2', \
